@@ -1,0 +1,1 @@
+"""Pure helpers for kstatus-compliant status conditions."""

@@ -1,0 +1,84 @@
+"""Operator settings, read from the environment and validated before anything starts.
+
+Every error names the environment variable at fault, because that is what a person edits
+(a Helm value, a Deployment env entry), not a Python field name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(ValueError):
+    """The environment does not describe a usable configuration."""
+
+
+class Settings(BaseSettings):
+    """What `nbaccess run` needs to talk to NetBird and to serve metrics."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    netbird_api_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("https://api.netbird.io"),
+        description="Base URL of the NetBird management API (cloud or self-hosted).",
+    )
+    netbird_api_token: SecretStr | None = Field(
+        default=None, description="Personal access token of a NetBird service user (admin)."
+    )
+    netbird_api_token_file: Path | None = Field(
+        default=None, description="File holding the token (a mounted Secret), instead of the value."
+    )
+    netbird_rate_limit_per_minute: float = Field(default=120.0, gt=0)
+    netbird_rate_limit_burst: int = Field(default=1200, ge=1)
+    netbird_timeout_seconds: float = Field(default=30.0, gt=0)
+    netbird_list_cache_ttl_seconds: float = Field(default=10.0, ge=0)
+    nbaccess_resync_seconds: float = Field(default=300.0, gt=0)
+    nbaccess_metrics_port: int = Field(default=8080, ge=0, le=65535)
+
+    @field_validator("netbird_api_url")
+    @classmethod
+    def _no_api_suffix(cls, v: AnyHttpUrl) -> AnyHttpUrl:
+        if v.path and v.path.rstrip("/").endswith("/api"):
+            raise ValueError("give the server's base URL without the trailing /api")
+        return v
+
+    def api_token(self) -> SecretStr:
+        """The token, from NETBIRD_API_TOKEN or the file NETBIRD_API_TOKEN_FILE names."""
+        if self.netbird_api_token is not None and self.netbird_api_token_file is not None:
+            raise ConfigError("set only one of NETBIRD_API_TOKEN and NETBIRD_API_TOKEN_FILE")
+        if self.netbird_api_token_file is not None:
+            path = self.netbird_api_token_file
+            try:
+                value = path.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"NETBIRD_API_TOKEN_FILE={path}: cannot read it ({exc.strerror})"
+                ) from None
+            if not value:
+                raise ConfigError(f"NETBIRD_API_TOKEN_FILE={path}: the file is empty")
+            return SecretStr(value)
+        if self.netbird_api_token is None or not self.netbird_api_token.get_secret_value():
+            raise ConfigError(
+                "NETBIRD_API_TOKEN is not set: give a NetBird personal access token "
+                "(or NETBIRD_API_TOKEN_FILE, the path of a file holding it)"
+            )
+        token = self.netbird_api_token.get_secret_value()
+        if any(c.isspace() for c in token):
+            raise ConfigError("NETBIRD_API_TOKEN contains whitespace; a token is one word")
+        return self.netbird_api_token
+
+
+def load_settings() -> Settings:
+    """Read the environment; raise ConfigError naming the variable when a value is wrong."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            var = "_".join(str(p) for p in err["loc"]).upper() or "environment"
+            # The input is deliberately not echoed: it may be the token.
+            problems.append(f"{var}: {err['msg']}")
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None

@@ -1,0 +1,1 @@
+"""The only code that speaks NetBird's management HTTP API."""

@@ -1,0 +1,1 @@
+"""Framework-free convergence logic: no kopf, no kubernetes imports."""

@@ -1,0 +1,1 @@
+"""Our custom resources: spec and status models, the source the CRD YAML is generated from."""
