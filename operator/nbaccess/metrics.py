@@ -1,0 +1,166 @@
+"""Prometheus collectors and the HTTP endpoint serving /metrics and /healthz.
+
+Label sets are pre-initialised so dashboards and alerts see zeros instead of missing series
+right after start-up. The endpoint runs in a daemon thread: scraping never waits on (or
+blocks) the operator's event loop.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from nbaccess import __version__
+
+KINDS = ("NetBirdGroup", "NetBirdPolicy", "NetBirdNetwork", "SetupKey", "PostureCheck")
+RESULTS = ("ready", "progressing", "stalled", "error")
+# Route templates the client reports; listed so their series exist before the first request.
+KNOWN_ROUTES = (
+    ("GET", "/api/groups"),
+    ("GET", "/api/policies"),
+    ("GET", "/api/posture-checks"),
+    ("GET", "/api/setup-keys"),
+    ("GET", "/api/networks"),
+    ("GET", "/api/peers"),
+)
+
+
+class Metrics:
+    """All of the operator's collectors, in their own registry (tests get a fresh one each)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.reconcile_total = Counter(
+            "nbaccess_reconcile_total",
+            "Reconcile passes by kind and result.",
+            ["kind", "result"],
+            registry=r,
+        )
+        self.reconcile_duration = Histogram(
+            "nbaccess_reconcile_duration_seconds",
+            "Wall time of one reconcile pass.",
+            ["kind"],
+            registry=r,
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+        )
+        self.netbird_requests = Counter(
+            "nbaccess_netbird_requests_total",
+            "NetBird API requests by method, route template and status code ('error' when no "
+            "response arrived).",
+            ["method", "route", "code"],
+            registry=r,
+        )
+        self.netbird_duration = Histogram(
+            "nbaccess_netbird_request_duration_seconds",
+            "NetBird API request latency by method and route template.",
+            ["method", "route"],
+            registry=r,
+        )
+        self.resources = Gauge(
+            "nbaccess_resources",
+            "Custom resources known to the operator, by kind and Ready status.",
+            ["kind", "ready"],
+            registry=r,
+        )
+        self.routing_peers_connected = Gauge(
+            "nbaccess_network_routing_peers_connected",
+            "Routing peers of a NetBirdNetwork that are connected to management.",
+            ["namespace", "name"],
+            registry=r,
+        )
+        self.routing_peers_total = Gauge(
+            "nbaccess_network_routing_peers",
+            "Routing peers of a NetBirdNetwork.",
+            ["namespace", "name"],
+            registry=r,
+        )
+        self.build_info = Gauge(
+            "nbaccess_build_info", "Version of the running operator.", ["version"], registry=r
+        )
+        self.build_info.labels(version=__version__).set(1)
+        for kind in KINDS:
+            self.reconcile_duration.labels(kind=kind)
+            for result in RESULTS:
+                self.reconcile_total.labels(kind=kind, result=result)
+            for ready in ("True", "False"):
+                self.resources.labels(kind=kind, ready=ready).set(0)
+        for method, route in KNOWN_ROUTES:
+            self.netbird_duration.labels(method=method, route=route)
+
+    def observe_request(self, method: str, route: str, code: str, seconds: float) -> None:
+        self.netbird_requests.labels(method=method, route=route, code=code).inc()
+        self.netbird_duration.labels(method=method, route=route).observe(seconds)
+
+    def observe_reconcile(self, kind: str, result: str, seconds: float) -> None:
+        self.reconcile_total.labels(kind=kind, result=result).inc()
+        self.reconcile_duration.labels(kind=kind).observe(seconds)
+
+    def set_resource_counts(self, kind: str, ready_states: Iterable[bool]) -> None:
+        states = list(ready_states)
+        self.resources.labels(kind=kind, ready="True").set(sum(states))
+        self.resources.labels(kind=kind, ready="False").set(len(states) - sum(states))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class Liveness:
+    """A heartbeat the operator's event loop beats; stale means the loop is stuck."""
+
+    def __init__(self, max_silence: float = 60.0) -> None:
+        self.max_silence = max_silence
+        self._last = time.monotonic()
+
+    def beat(self) -> None:
+        self._last = time.monotonic()
+
+    def alive(self) -> bool:
+        return time.monotonic() - self._last <= self.max_silence
+
+
+def serve(
+    metrics: Metrics,
+    liveness: Liveness,
+    port: int,
+    host: str = "0.0.0.0",  # noqa: S104 - a pod's metrics must be reachable by Prometheus
+) -> ThreadingHTTPServer:
+    """Start /metrics and /healthz on a daemon thread; returns the server (port 0 picks one)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.split("?")[0] == "/metrics":
+                self._answer(200, metrics.render(), CONTENT_TYPE_LATEST)
+            elif self.path.split("?")[0] in ("/healthz", "/livez"):
+                ok = liveness.alive()
+                self._answer(200 if ok else 503, b"ok\n" if ok else b"stuck\n", "text/plain")
+            else:
+                self._answer(404, b"not found\n", "text/plain")
+
+        def _answer(self, code: int, body: bytes, content_type: str) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            # Scrapes every few seconds would drown the operator's own log.
+            return
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    thread = threading.Thread(target=server.serve_forever, name="nbaccess-metrics", daemon=True)
+    thread.start()
+    return server
