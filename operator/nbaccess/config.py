@@ -35,7 +35,14 @@ class Settings(BaseSettings):
     netbird_rate_limit_burst: int = Field(default=1200, ge=1)
     netbird_timeout_seconds: float = Field(default=30.0, gt=0)
     netbird_list_cache_ttl_seconds: float = Field(default=10.0, ge=0)
-    nbaccess_resync_seconds: float = Field(default=300.0, gt=0)
+    nbaccess_resync_seconds: float = Field(
+        default=300.0, gt=0, description="How often a converged object is re-checked for drift."
+    )
+    nbaccess_retry_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How often an object waiting for a dependency or NetBird is tried again.",
+    )
     nbaccess_metrics_port: int = Field(default=8080, ge=0, le=65535)
 
     @field_validator("netbird_api_url")

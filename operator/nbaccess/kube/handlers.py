@@ -1,0 +1,186 @@
+"""Thin kopf registrations: turn a kopf call into a `Pass`, run the kind, write status once.
+
+Change handlers never raise for a classified failure: the status says what happened and the
+per-object tick (`pass_due`) decides when to try again. That keeps retries under our control
+(kopf would otherwise keep a delayed handler asleep even when a dependency turns Ready).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import kopf
+
+from nbaccess.conditions import Phase
+from nbaccess.kube import indexes
+from nbaccess.kube.runtime import Runtime
+from nbaccess.reconcile.kinds import GROUP, ID_ANNOTATION, VERSION, KindReconciler, Pass
+from nbaccess.reconcile.outcome import Outcome, ReconcileError
+from nbaccess.reconcile.refs import CrKey
+from nbaccess.reconcile.schedule import pass_due
+from nbaccess.reconcile.status import build_status
+
+FINALIZER = f"{GROUP}/finalizer"
+log = logging.getLogger(__name__)
+
+
+def configure(settings: kopf.OperatorSettings) -> None:
+    """Our finalizer and annotation prefix instead of kopf's defaults (architecture.md)."""
+    settings.persistence.finalizer = FINALIZER
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=GROUP, key="last-handled-configuration"
+    )
+    settings.posting.level = logging.INFO
+    settings.watching.server_timeout = 300
+
+
+def _known_id(status: Mapping[str, Any], annotations: Mapping[str, str]) -> str | None:
+    value = status.get("id") or annotations.get(ID_ANNOTATION)
+    return str(value) if value else None
+
+
+def _current(
+    rt: Runtime, kind: KindReconciler[Any], body: kopf.Body, extra: Mapping[str, Any]
+) -> Pass:
+    meta = body.get("metadata", {})
+    status = dict(body.get("status") or {})
+    annotations = dict(meta.get("annotations") or {})
+    return Pass(
+        namespace=str(meta.get("namespace")),
+        name=str(meta.get("name")),
+        generation=int(meta.get("generation") or 0),
+        known_id=_known_id(status, annotations),
+        directory=indexes.directory(extra, rt.plurals),
+        now=dt.datetime.now(dt.UTC),
+        previous_status=status,
+        annotations=annotations,
+    )
+
+
+async def run_pass(
+    rt: Runtime,
+    kind: KindReconciler[Any],
+    body: kopf.Body,
+    patch: kopf.Patch,
+    extra: Mapping[str, Any],
+) -> Outcome:
+    current = _current(rt, kind, body, extra)
+    started = time.monotonic()
+    try:
+        spec = kind.parse(body.get("spec") or {})
+        outcome = await kind.reconcile(rt.client(), current, spec)
+    except ReconcileError as err:
+        outcome = Outcome.failed(err, netbird_id=current.known_id)
+    except Exception as exc:  # a bug must not leave the CR without a status
+        log.exception("%s %s: unexpected failure", kind.kind, current.owner)
+        outcome = Outcome(
+            Phase.PROGRESSING, "InternalError", f"unexpected {type(exc).__name__}; will retry"
+        )
+    rt.metrics.observe_reconcile(kind.kind, outcome.phase.value, time.monotonic() - started)
+    rt.liveness.beat()
+    _write(kind, body, patch, current, outcome)
+    await _after(rt, kind, body, current, outcome, extra)
+    return outcome
+
+
+def _write(
+    kind: KindReconciler[Any], body: kopf.Body, patch: kopf.Patch, current: Pass, outcome: Outcome
+) -> None:
+    status = build_status(
+        outcome, current.previous_status, generation=current.generation, now=current.now
+    )
+    patch.setdefault("status", {}).update(status)
+    if outcome.netbird_id and current.annotations.get(ID_ANNOTATION) != outcome.netbird_id:
+        patch.setdefault("metadata", {}).setdefault("annotations", {})[ID_ANNOTATION] = (
+            outcome.netbird_id
+        )
+    for change in outcome.changes:
+        kopf.info(body, reason="Synced", message=f"{kind.kind} {current.owner}: {change}")
+    prev = current.previous_status
+    changed_verdict = (outcome.reason, outcome.message) != _previous_verdict(prev)
+    if outcome.phase is not Phase.READY and changed_verdict:
+        kopf.warn(body, reason=outcome.reason, message=outcome.message[:1000])
+    new_warnings = [w for w in outcome.warnings if w not in (prev.get("warnings") or [])]
+    for warning in new_warnings:
+        kopf.warn(body, reason="RiskyPolicy", message=warning)
+
+
+def _previous_verdict(status: Mapping[str, Any]) -> tuple[str, str] | None:
+    for cond in status.get("conditions") or ():
+        if cond.get("type") == "Ready":
+            return str(cond.get("reason")), str(cond.get("message"))
+    return None
+
+
+async def _after(
+    rt: Runtime,
+    kind: KindReconciler[Any],
+    body: kopf.Body,
+    current: Pass,
+    outcome: Outcome,
+    extra: Mapping[str, Any],
+) -> None:
+    ready_now = outcome.phase is Phase.READY
+    counts: dict[CrKey, bool] = {}
+    for key, store in indexes._stores(extra, [indexes.state_index_name(kind.plural)]):
+        for value in store:
+            counts[key] = value.state.ready
+    counts[CrKey(kind.kind, current.namespace, current.name)] = ready_now
+    rt.metrics.set_resource_counts(kind.kind, counts.values())
+    if ready_now and rt.waker is not None:
+        me = CrKey(kind.kind, current.namespace, current.name)
+        waiting = indexes.waiting_referrers(extra, rt.plurals, me)
+        if waiting:
+            await rt.waker.wake(waiting, f"{me} is Ready")
+
+
+def register_kind(registry: kopf.OperatorRegistry, rt: Runtime, kind: KindReconciler[Any]) -> None:
+    indexes.register_indexes(registry, kind)
+
+    async def on_change(body: kopf.Body, patch: kopf.Patch, **extra: Any) -> None:
+        key = CrKey(kind.kind, body.metadata.namespace or "", body.metadata.name or "")
+        async with rt.locks[key]:
+            await run_pass(rt, kind, body, patch, extra)
+
+    async def on_tick(body: kopf.Body, patch: kopf.Patch, **extra: Any) -> None:
+        due = pass_due(
+            body.get("status"),
+            now=dt.datetime.now(dt.UTC),
+            resync_seconds=rt.settings.nbaccess_resync_seconds,
+            retry_seconds=rt.settings.nbaccess_retry_seconds,
+        )
+        if due:
+            await on_change(body, patch, **extra)
+
+    async def on_delete(body: kopf.Body, **extra: Any) -> None:
+        current = _current(rt, kind, body, extra)
+        key = CrKey(kind.kind, current.namespace, current.name)
+        async with rt.locks[key]:
+            try:
+                spec = kind.parse(body.get("spec") or {})
+                await kind.finalize(rt.client(), current, spec)
+            except ReconcileError as err:
+                if err.phase is Phase.PROGRESSING:
+                    kopf.warn(body, reason=err.reason, message=err.message[:1000])
+                    raise kopf.TemporaryError(err.message, delay=rt.settings.nbaccess_retry_seconds)
+                # A spec we cannot parse or a NetBird refusal: keep the CR so nothing is lost
+                # silently; a person can fix the spec or remove the finalizer deliberately.
+                kopf.warn(body, reason=err.reason, message=err.message[:1000])
+                raise kopf.TemporaryError(err.message, delay=rt.settings.nbaccess_resync_seconds)
+        rt.locks.pop(key, None)
+
+    resource = (GROUP, VERSION, kind.plural)
+    prefix = kind.plural
+    kopf.on.create(*resource, registry=registry, id=f"{prefix}-create")(on_change)
+    kopf.on.update(*resource, registry=registry, id=f"{prefix}-update")(on_change)
+    kopf.on.resume(*resource, registry=registry, id=f"{prefix}-resume")(on_change)
+    kopf.on.delete(*resource, registry=registry, id=f"{prefix}-delete")(on_delete)
+    tick = min(rt.settings.nbaccess_retry_seconds, rt.settings.nbaccess_resync_seconds)
+    kopf.timer(
+        *resource, registry=registry, id=f"{prefix}-tick", interval=tick, initial_delay=tick
+    )(on_tick)

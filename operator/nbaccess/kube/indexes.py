@@ -1,0 +1,97 @@
+"""kopf indexes that let a reconciler resolve references without asking the apiserver.
+
+Two per kind: `<plural>_state` (each CR's NetBird id, readiness and facts) and `<plural>_refs`
+(which CRs each CR references, inverted, so a dependency can find who waits for it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import kopf
+
+from nbaccess.reconcile.kinds import GROUP, ID_ANNOTATION, VERSION, KindReconciler
+from nbaccess.reconcile.outcome import ReconcileError
+from nbaccess.reconcile.refs import CrDirectory, CrKey, CrState
+from nbaccess.reconcile.status import is_ready, ready_reason
+
+
+@dataclass(frozen=True)
+class IndexedState:
+    state: CrState
+    reason: str | None
+
+
+def state_index_name(plural: str) -> str:
+    return f"{plural}_state"
+
+
+def refs_index_name(plural: str) -> str:
+    return f"{plural}_refs"
+
+
+def register_indexes(registry: kopf.OperatorRegistry, kind: KindReconciler[Any]) -> None:
+    @kopf.index(GROUP, VERSION, kind.plural, registry=registry, id=state_index_name(kind.plural))
+    def _state(
+        namespace: str,
+        name: str,
+        status: Mapping[str, Any],
+        annotations: Mapping[str, str],
+        **_: Any,
+    ) -> dict[CrKey, IndexedState]:
+        netbird_id = status.get("id") or annotations.get(ID_ANNOTATION) or None
+        state = CrState(
+            netbird_id=str(netbird_id) if netbird_id else None,
+            ready=is_ready(status),
+            facts=kind.facts(status),
+        )
+        return {CrKey(kind.kind, namespace, name): IndexedState(state, ready_reason(status))}
+
+    @kopf.index(GROUP, VERSION, kind.plural, registry=registry, id=refs_index_name(kind.plural))
+    def _refs(namespace: str, name: str, spec: Mapping[str, Any], **_: Any) -> dict[CrKey, CrKey]:
+        try:
+            parsed = kind.parse(spec)
+        except ReconcileError:
+            return {}
+        me = CrKey(kind.kind, namespace, name)
+        return {dep: me for dep in kind.references(namespace, parsed)}
+
+
+def _stores(indexes: Mapping[str, Any], names: Iterable[str]) -> Iterable[tuple[Any, Any]]:
+    for name in names:
+        index = indexes.get(name)
+        if index is None:
+            continue
+        for key in index:
+            yield key, index[key]
+
+
+def directory(indexes: Mapping[str, Any], plurals: Iterable[str]) -> CrDirectory:
+    """A snapshot of every CR's id and readiness, from the state indexes."""
+    entries: dict[CrKey, CrState] = {}
+    for key, store in _stores(indexes, [state_index_name(p) for p in plurals]):
+        for value in store:
+            entries[key] = value.state
+    return CrDirectory(entries)
+
+
+def waiting_referrers(
+    indexes: Mapping[str, Any], plurals: Iterable[str], dependency: CrKey
+) -> list[CrKey]:
+    """CRs that reference `dependency` and are waiting (no status yet, or DependencyNotReady)."""
+    plurals = list(plurals)
+    reasons: dict[CrKey, str | None] = {}
+    for key, store in _stores(indexes, [state_index_name(p) for p in plurals]):
+        for value in store:
+            reasons[key] = value.reason
+    found: list[CrKey] = []
+    for plural in plurals:
+        index = indexes.get(refs_index_name(plural))
+        if index is None or dependency not in index:
+            continue
+        for referrer in index[dependency]:
+            if reasons.get(referrer) in (None, "DependencyNotReady") and referrer not in found:
+                found.append(referrer)
+    return found

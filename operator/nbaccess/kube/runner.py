@@ -1,0 +1,99 @@
+"""`nbaccess run`: wire settings, the NetBird client, metrics and kopf into one process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import kopf
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+
+from nbaccess.config import Settings
+from nbaccess.kube import handlers
+from nbaccess.kube.runtime import Runtime
+from nbaccess.kube.wake import Waker
+from nbaccess.metrics import Liveness, Metrics, serve
+from nbaccess.netbird.client import ClientOptions, NetBirdClient, RequestRecord
+from nbaccess.reconcile.kinds import KindReconciler
+from nbaccess.reconcile.registry import all_kinds
+
+log = logging.getLogger(__name__)
+
+
+def _kube_api() -> k8s.ApiClient:
+    try:
+        k8s_config.load_incluster_config()
+    except k8s_config.ConfigException:
+        k8s_config.load_kube_config()
+    return k8s.ApiClient()
+
+
+def build_registry(rt: Runtime) -> kopf.OperatorRegistry:
+    registry = kopf.OperatorRegistry()
+    kopf.on.login(registry=registry)(kopf.login_via_client)
+
+    @kopf.on.startup(registry=registry)
+    async def _startup(settings: kopf.OperatorSettings, **_: Any) -> None:
+        handlers.configure(settings)
+
+    for kind in rt.kinds:
+        handlers.register_kind(registry, rt, kind)
+    return registry
+
+
+async def _heartbeat(liveness: Liveness) -> None:
+    # Proves the event loop turns even when there is nothing to reconcile.
+    while True:
+        liveness.beat()
+        await asyncio.sleep(10)
+
+
+async def run_operator(
+    settings: Settings,
+    *,
+    namespaces: Sequence[str],
+    kinds: Sequence[KindReconciler[Any]] | None = None,
+    metrics: Metrics | None = None,
+) -> None:
+    metrics = metrics or Metrics()
+    liveness = Liveness()
+    rt = Runtime(settings=settings, kinds=kinds or all_kinds(), metrics=metrics, liveness=liveness)
+    rt.waker = Waker(_kube_api(), {k.kind: k.plural for k in rt.kinds})
+    server = serve(metrics, liveness, settings.nbaccess_metrics_port)
+    log.info("metrics on :%d/metrics", server.server_address[1])
+
+    def on_request(record: RequestRecord) -> None:
+        metrics.observe_request(
+            record.method, record.route, str(record.code), record.duration_seconds
+        )
+
+    options = ClientOptions(
+        rate_per_minute=settings.netbird_rate_limit_per_minute,
+        burst=settings.netbird_rate_limit_burst,
+        timeout_read=settings.netbird_timeout_seconds,
+        list_cache_ttl=settings.netbird_list_cache_ttl_seconds,
+    )
+    heartbeat = asyncio.create_task(_heartbeat(liveness))
+    try:
+        async with NetBirdClient(
+            str(settings.netbird_api_url).rstrip("/"),
+            settings.api_token(),
+            options=options,
+            on_request=on_request,
+        ) as nb:
+            rt.netbird = nb
+            await kopf.operator(
+                registry=build_registry(rt),
+                standalone=True,
+                clusterwide=not namespaces,
+                namespaces=list(namespaces),
+            )
+    finally:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
+        server.shutdown()

@@ -1,0 +1,85 @@
+"""The status a pass writes, built from its outcome: one whole, kstatus-correct document.
+
+Pure so the kstatus rules can be tested on every outcome without a cluster.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from nbaccess.conditions import (
+    Phase,
+    merge_conditions,
+    observed_generation,
+    phase_conditions,
+)
+from nbaccess.reconcile.outcome import Outcome
+
+
+def timestamp(now: dt.datetime) -> str:
+    return now.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(value: object) -> dt.datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def ready_message(outcome: Outcome) -> str:
+    if outcome.phase is Phase.READY and outcome.warnings and not outcome.message:
+        return "in sync, with warnings: " + "; ".join(outcome.warnings)
+    return outcome.message
+
+
+def build_status(
+    outcome: Outcome,
+    previous: Mapping[str, Any] | None,
+    *,
+    generation: int,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The status to patch: every field we own, with None for fields that no longer apply.
+
+    A merge patch cannot drop a key by omission, so stale kind fields are nulled explicitly.
+    """
+    previous = previous or {}
+    decided = [
+        *phase_conditions(outcome.phase, outcome.reason, ready_message(outcome)),
+        *outcome.conditions,
+    ]
+    prev_gen = previous.get("observedGeneration")
+    status: dict[str, Any] = {
+        "conditions": merge_conditions(
+            previous.get("conditions"), decided, generation=generation, now=now
+        ),
+        "observedGeneration": observed_generation(
+            outcome.phase, generation, prev_gen if isinstance(prev_gen, int) else None
+        ),
+        "lastSyncedTime": timestamp(now),
+        "id": outcome.netbird_id or previous.get("id") or None,
+        "warnings": list(outcome.warnings) or None,
+    }
+    status.update(outcome.status)
+    for key in previous:
+        status.setdefault(key, None)
+    return status
+
+
+def is_ready(status: Mapping[str, Any] | None) -> bool:
+    for cond in (status or {}).get("conditions") or ():
+        if cond.get("type") == "Ready":
+            return bool(cond.get("status") == "True")
+    return False
+
+
+def ready_reason(status: Mapping[str, Any] | None) -> str | None:
+    for cond in (status or {}).get("conditions") or ():
+        if cond.get("type") == "Ready":
+            return str(cond.get("reason") or "")
+    return None
