@@ -167,11 +167,15 @@ def register_kind(registry: kopf.OperatorRegistry, rt: Runtime, kind: KindReconc
             except ReconcileError as err:
                 if err.phase is Phase.PROGRESSING:
                     kopf.warn(body, reason=err.reason, message=err.message[:1000])
-                    raise kopf.TemporaryError(err.message, delay=rt.settings.nbaccess_retry_seconds)
+                    raise kopf.TemporaryError(
+                        err.message, delay=rt.settings.nbaccess_retry_seconds
+                    ) from err
                 # A spec we cannot parse or a NetBird refusal: keep the CR so nothing is lost
                 # silently; a person can fix the spec or remove the finalizer deliberately.
                 kopf.warn(body, reason=err.reason, message=err.message[:1000])
-                raise kopf.TemporaryError(err.message, delay=rt.settings.nbaccess_resync_seconds)
+                raise kopf.TemporaryError(
+                    err.message, delay=rt.settings.nbaccess_resync_seconds
+                ) from err
         rt.locks.pop(key, None)
 
     resource = (GROUP, VERSION, kind.plural)
