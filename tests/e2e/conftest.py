@@ -1,0 +1,83 @@
+"""Session fixtures for the e2e tier: one real kube-apiserver + etcd and one netbird-server.
+
+Everything under tests/e2e gets the `e2e` marker. Without the built stack the tests skip
+loudly (fail with NBACCESS_E2E_REQUIRED=1); see tests/e2e/stack/build.sh.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+
+from tests.e2e.stack import Stack, StackUnavailable, session_stack, stop_session_stack
+from tests.e2e.stack.pytest_support import skip_or_fail
+
+E2E_ROOT = Path(__file__).resolve().parent
+_reports: list[str] = []
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if E2E_ROOT in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # Says which apiserver and NetBird ran and how long start-up took, on every run.
+    for line in _reports:
+        terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    shared = session_stack()
+    try:
+        shared.start()
+    except StackUnavailable as exc:
+        skip_or_fail(str(exc))
+    yield shared
+    _reports.append(shared.describe())
+    stop_session_stack()
+
+
+@pytest.fixture(scope="session")
+def kubeconfig_path(stack: Stack) -> Path:
+    assert stack.kube is not None
+    return stack.kube.kubeconfig
+
+
+@pytest.fixture(scope="session")
+def kube_api(kubeconfig_path: Path) -> Iterator[k8s.ApiClient]:
+    api: k8s.ApiClient = k8s_config.new_client_from_config(  # type: ignore[no-untyped-call]
+        config_file=str(kubeconfig_path)
+    )
+    yield api
+    api.close()  # type: ignore[no-untyped-call]
+
+
+@pytest.fixture(scope="session")
+def netbird_url(stack: Stack) -> str:
+    assert stack.netbird is not None
+    return stack.netbird.url
+
+
+@pytest.fixture(scope="session")
+def netbird_token(stack: Stack) -> str:
+    assert stack.netbird is not None
+    return stack.netbird.token
+
+
+@pytest.fixture
+def namespace(kube_api: k8s.ApiClient, request: pytest.FixtureRequest) -> str:
+    """A new namespace for this test. Never deleted: without a controller-manager a deleted
+    namespace stays Terminating forever, so every test gets a fresh name instead."""
+    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
+    name = f"e2e-{slug}-{secrets.token_hex(3)}"
+    k8s.CoreV1Api(kube_api).create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name)))
+    return name

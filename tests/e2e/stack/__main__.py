@@ -1,0 +1,5 @@
+import sys
+
+from tests.e2e.stack.cli import main
+
+sys.exit(main())
