@@ -30,6 +30,14 @@ stack:
 test: lint stack
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Starts the real stack, runs the operator and applies examples/three-tier (see hack/demo.sh).
+demo: $(BIN)/.installed stack
+	bash hack/demo.sh
+
+# Regenerates crds/ (and the chart's copy) from the pydantic models.
+crds: $(BIN)/.installed
+	$(BIN)/nbaccess crds
+
 unit: $(BIN)/.installed
 	$(BIN)/pytest tests/unit tests/integration $(PYTEST_ARGS)
 
