@@ -1,0 +1,75 @@
+"""A short-lived cache of list responses, per kind of object.
+
+Reconciling N objects of one kind would cost N GETs per resync; with this cache it costs one
+list call per TTL, and `get_x(id)` is answered from the fresh list. Any write we make to a
+kind drops the lists it can affect, so we never read our own writes stale. Concurrent
+lookups of an empty entry share one load instead of each listing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Entry:
+    items: list[Any]
+    loaded_at: float
+
+
+class ListCache:
+    """Lists keyed by (kind, scope), where scope is e.g. a network id or "*" for all."""
+
+    def __init__(self, ttl_seconds: float, clock: Callable[[], float]) -> None:
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._entries: dict[tuple[str, Hashable], _Entry] = {}
+        self._locks: dict[tuple[str, Hashable], asyncio.Lock] = {}
+        # Bumped on every invalidation, so a load that raced with a write is not stored.
+        self._generation: dict[str, int] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self._ttl > 0
+
+    def fresh(self, kind: str, scope: Hashable = "*") -> list[Any] | None:
+        """The cached list if it is younger than the TTL, else None."""
+        entry = self._entries.get((kind, scope))
+        if entry is None or self._clock() - entry.loaded_at >= self._ttl:
+            return None
+        return list(entry.items)
+
+    async def get_or_load(
+        self, kind: str, load: Callable[[], Awaitable[list[T]]], scope: Hashable = "*"
+    ) -> list[T]:
+        """The fresh cached list, or the result of `load()` (which is then cached)."""
+        if not self.enabled:
+            return await load()
+        key = (kind, scope)
+        cached = self.fresh(kind, scope)
+        if cached is not None:
+            return cached
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            # Someone else may have loaded it while we waited for the lock.
+            cached = self.fresh(kind, scope)
+            if cached is not None:
+                return cached
+            generation = self._generation.get(kind, 0)
+            started = self._clock()
+            items = await load()
+            if self._generation.get(kind, 0) == generation:
+                self._entries[key] = _Entry(list(items), started)
+            return items
+
+    def invalidate(self, kinds: Iterable[str]) -> None:
+        """Drop every cached list of these kinds (all scopes)."""
+        for kind in set(kinds):
+            self._generation[kind] = self._generation.get(kind, 0) + 1
+            for key in [k for k in self._entries if k[0] == kind]:
+                del self._entries[key]

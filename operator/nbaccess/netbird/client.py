@@ -1,0 +1,747 @@
+"""The async NetBird management API client: the only code that speaks NetBird HTTP.
+
+One `NetBirdClient` per process. Every call goes through the same path: client-side rate limit
+-> HTTP attempt -> error classification -> retry with backoff when retrying can help. Every
+attempt is reported to `on_request` (for metrics) with the route *template*, never the raw
+path. Reads are served from a short-lived per-kind list cache that our own writes invalidate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from nbaccess.netbird.cache import ListCache
+from nbaccess.netbird.errors import (
+    NetBirdError,
+    NotFound,
+    RateLimited,
+    TransportError,
+    UnexpectedResponse,
+    error_from_response,
+)
+from nbaccess.netbird.models import (
+    AccessiblePeer,
+    Group,
+    GroupRequest,
+    Identified,
+    NameserverGroup,
+    NameserverGroupRequest,
+    Network,
+    NetworkRequest,
+    NetworkResource,
+    NetworkResourceRequest,
+    NetworkRouter,
+    NetworkRouterRequest,
+    Peer,
+    Policy,
+    PolicyRequest,
+    PostureCheck,
+    PostureCheckRequest,
+    Request,
+    SetupKey,
+    SetupKeyCreate,
+    SetupKeyCreated,
+    SetupKeyUpdate,
+)
+from nbaccess.netbird.ratelimit import TokenBucket
+from nbaccess.netbird.redact import SecretRegistry
+from nbaccess.netbird.retry import RetryPolicy, Uniform, call_with_retry, jitter_source
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+I = TypeVar("I", bound=Identified)  # noqa: E741 - reads as "an identified model"
+
+
+class ClientOptions(BaseModel):
+    """Tuning of the client; defaults suit NetBird cloud."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timeout_connect: float = Field(default=10.0, gt=0)
+    timeout_read: float = Field(default=30.0, gt=0)
+    # NetBird cloud documents 120 requests/minute with a burst of 1200 per token.
+    rate_per_minute: float = Field(default=120.0, gt=0)
+    burst: int = Field(default=1200, ge=1)
+    max_attempts: int = Field(default=5, ge=1)
+    backoff_base: float = Field(default=0.5, ge=0)
+    backoff_max: float = Field(default=30.0, ge=0)
+    retry_max_total: float = Field(default=120.0, ge=0)
+    # 0 turns the list cache off (every get is a GET).
+    list_cache_ttl: float = Field(default=10.0, ge=0)
+    user_agent: str = "netbird-access-operator"
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.max_attempts,
+            base_delay=self.backoff_base,
+            max_delay=self.backoff_max,
+            max_total=self.retry_max_total,
+        )
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One HTTP attempt, for metrics: `code` is the status, or 0 when no response came back."""
+
+    method: str
+    route: str
+    code: int
+    duration_seconds: float
+    attempt: int
+
+
+# Which cached lists a write to a kind can change. Group membership of peers and resources is
+# stored on the group; networks list their routers, resources and policies; deleting a network
+# deletes its resources and routers (and with them group memberships and policy references).
+_AFFECTS: dict[str, tuple[str, ...]] = {
+    "groups": ("groups", "peers", "network_resources"),
+    "policies": ("policies", "networks"),
+    "posture_checks": ("posture_checks", "policies"),
+    "setup_keys": ("setup_keys",),
+    "networks": ("networks", "network_resources", "network_routers", "groups", "policies"),
+    "network_resources": ("network_resources", "groups", "networks", "policies"),
+    "network_routers": ("network_routers", "networks"),
+    "nameserver_groups": ("nameserver_groups",),
+}
+
+_ALL = "*"
+
+
+def _validation_summary(exc: ValidationError) -> str:
+    # Field locations and reasons only: the input values could hold a setup key.
+    parts = [
+        f"{'.'.join(str(p) for p in err['loc']) or '(body)'}: {err['msg']}"
+        for err in exc.errors(include_input=False, include_url=False)
+    ]
+    return "; ".join(parts[:5])
+
+
+class NetBirdClient:
+    """Async client for the NetBird management API; use as `async with NetBirdClient(...)`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: SecretStr | str,
+        *,
+        options: ClientOptions | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        on_request: Callable[[RequestRecord], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: Uniform | None = None,
+    ) -> None:
+        base = base_url.rstrip("/")
+        if base.endswith("/api"):
+            raise ValueError("base_url is the server's URL without /api; the client adds it")
+        secret = token if isinstance(token, SecretStr) else SecretStr(token)
+        if not secret.get_secret_value():
+            raise ValueError("the NetBird API token is empty")
+        self.options = options or ClientOptions()
+        self._base_url = base
+        self._secrets = SecretRegistry(secret)
+        self._on_request = on_request
+        self._clock = clock
+        self._sleep = sleep
+        self._rng: Uniform = rng if rng is not None else jitter_source()
+        self._policy = self.options.retry_policy()
+        self._bucket = TokenBucket(self.options.rate_per_minute, self.options.burst, clock, sleep)
+        self._cache = ListCache(self.options.list_cache_ttl, clock)
+        timeout = httpx.Timeout(
+            connect=self.options.timeout_connect,
+            read=self.options.timeout_read,
+            write=self.options.timeout_read,
+            pool=self.options.timeout_connect,
+        )
+        self._http = httpx.AsyncClient(
+            base_url=base,
+            # httpx masks Authorization in the repr of its Headers.
+            headers={
+                "Authorization": f"Token {secret.get_secret_value()}",
+                "Accept": "application/json",
+                "User-Agent": self.options.user_agent,
+            },
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"NetBirdClient(base_url={self._base_url!r}, token=SecretStr('**********'))"
+
+    async def __aenter__(self) -> NetBirdClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def secrets(self) -> SecretRegistry:
+        """The token and every setup key this client created, for log redaction filters."""
+        return self._secrets
+
+    # ------------------------------------------------------------------ transport core
+
+    async def _send(
+        self,
+        method: str,
+        route: str,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | None = None,
+        body: Request | None = None,
+    ) -> Any:
+        """One logical call: rate limit, attempts, retries. Returns the decoded JSON body."""
+        path = route.format_map({k: quote(v, safe="") for k, v in (path_params or {}).items()})
+        payload = body.to_wire() if body is not None else None
+
+        async def attempt(number: int) -> Any:
+            return await self._attempt(method, route, path, query, payload, number)
+
+        def on_retry(exc: NetBirdError, failed: int, delay: float) -> None:
+            log.warning(
+                "%s; retrying in %.1fs (attempt %d of %d)",
+                exc,
+                delay,
+                failed + 1,
+                self._policy.max_attempts,
+            )
+
+        return await call_with_retry(
+            attempt,
+            self._policy,
+            clock=self._clock,
+            sleep=self._sleep,
+            rng=self._rng,
+            may_retry=lambda exc: self._may_retry(method, exc),
+            on_retry=on_retry,
+        )
+
+    @staticmethod
+    def _may_retry(method: str, exc: NetBirdError) -> bool:
+        if not exc.retryable:
+            return False
+        if method != "POST":
+            return True
+        # A POST that may have reached NetBird could have created the object already; a second
+        # POST would create a duplicate (policy and network names are not unique). Retry only
+        # when it certainly was not applied; otherwise the next reconcile finds the object.
+        if isinstance(exc, RateLimited):
+            return True
+        return isinstance(exc, TransportError) and not exc.request_sent
+
+    async def _attempt(
+        self,
+        method: str,
+        route: str,
+        path: str,
+        query: Mapping[str, str] | None,
+        payload: dict[str, Any] | None,
+        number: int,
+    ) -> Any:
+        await self._bucket.acquire()
+        started = self._clock()
+        try:
+            response = await self._http.request(method, path, params=query, json=payload)
+        except httpx.TransportError as exc:
+            self._record(method, route, 0, started, number)
+            raise self._transport_error(exc, method, route) from exc
+        self._record(method, route, response.status_code, started, number)
+        log.debug("%s %s -> %d (attempt %d)", method, route, response.status_code, number)
+        if response.is_success:
+            if not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError:
+                raise UnexpectedResponse(
+                    "the response body is not JSON",
+                    status=response.status_code,
+                    method=method,
+                    route=route,
+                ) from None
+        raise error_from_response(
+            response.status_code, self._secrets.redact(response.text), method, route
+        )
+
+    def _transport_error(
+        self, exc: httpx.TransportError, method: str, route: str
+    ) -> TransportError:
+        # A failed connect means the request never left; anything later may have been applied.
+        not_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+        retryable = not isinstance(exc, httpx.UnsupportedProtocol)
+        kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
+        detail = self._secrets.redact(str(exc)) or type(exc).__name__
+        return TransportError(
+            f"request {kind}: {type(exc).__name__}: {detail}",
+            method=method,
+            route=route,
+            request_sent=not not_sent,
+            retryable=retryable,
+        )
+
+    def _record(self, method: str, route: str, code: int, started: float, attempt: int) -> None:
+        if self._on_request is None:
+            return
+        record = RequestRecord(method, route, code, max(0.0, self._clock() - started), attempt)
+        try:
+            self._on_request(record)
+        except Exception:
+            # Metrics must never break an API call.
+            log.exception("on_request hook failed for %s %s", method, route)
+
+    # ------------------------------------------------------------------ parsing and caching
+
+    def _parse(self, model: type[M], data: Any, method: str, route: str) -> M:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise UnexpectedResponse(
+                f"response is not a valid {model.__name__}: {_validation_summary(exc)}",
+                method=method,
+                route=route,
+            ) from None
+
+    def _parse_list(self, model: type[M], data: Any, method: str, route: str) -> list[M]:
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            raise UnexpectedResponse(
+                f"expected a list of {model.__name__}", method=method, route=route
+            )
+        return [self._parse(model, item, method, route) for item in data]
+
+    async def _list(
+        self,
+        kind: str,
+        route: str,
+        model: type[I],
+        *,
+        path_params: Mapping[str, str] | None = None,
+        scope: str = _ALL,
+    ) -> list[I]:
+        async def load() -> list[I]:
+            data = await self._send("GET", route, path_params=path_params)
+            return self._parse_list(model, data, "GET", route)
+
+        return await self._cache.get_or_load(kind, load, scope)
+
+    async def _get(
+        self,
+        kind: str,
+        list_route: str,
+        item_route: str,
+        model: type[I],
+        path_params: Mapping[str, str],
+        item_id: str,
+        *,
+        scope: str = _ALL,
+        fresh: bool = False,
+    ) -> I:
+        """From the fresh list when it holds the id; otherwise (or when `fresh`) a real GET.
+
+        The fallback makes an object created since the list was loaded (by someone else; our
+        own writes invalidate) visible, and makes a missing one a real 404 from NetBird.
+        `fresh=True` is for read-modify-write, where a copy up to one TTL old could undo a
+        change made meanwhile (a peer enrolled into a group).
+        """
+        if self._cache.enabled and not fresh:
+            items = await self._list(kind, list_route, model, path_params=path_params, scope=scope)
+            for item in items:
+                if item.id == item_id:
+                    return item
+        data = await self._send("GET", item_route, path_params={**path_params, "id": item_id})
+        return self._parse(model, data, "GET", item_route)
+
+    async def _write(
+        self,
+        kind: str,
+        method: str,
+        route: str,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        body: Request | None = None,
+    ) -> Any:
+        try:
+            return await self._send(method, route, path_params=path_params, body=body)
+        finally:
+            # Even a failed write may have been applied (a timeout after sending).
+            self._cache.invalidate(_AFFECTS[kind])
+
+    # ------------------------------------------------------------------ groups
+
+    async def list_groups(self) -> list[Group]:
+        return await self._list("groups", "/api/groups", Group)
+
+    async def get_group(self, group_id: str, *, fresh: bool = False) -> Group:
+        return await self._get(
+            "groups", "/api/groups", "/api/groups/{id}", Group, {}, group_id, fresh=fresh
+        )
+
+    async def find_groups(self, name: str) -> list[Group]:
+        """Groups with exactly this name ([] when none): from the fresh list, else ?name=."""
+        cached = self._cache.fresh("groups")
+        if cached is not None:
+            return [g for g in cached if g.name == name]
+        try:
+            data = await self._send("GET", "/api/groups", query={"name": name})
+        except NotFound as exc:
+            # NetBird answers 404 "group: <name> not found"; a 404 about the route is a real error.
+            if "group" in exc.message.lower():
+                return []
+            raise
+        return [g for g in self._parse_list(Group, data, "GET", "/api/groups") if g.name == name]
+
+    async def create_group(self, group: GroupRequest) -> Group:
+        data = await self._write("groups", "POST", "/api/groups", body=group)
+        return self._parse(Group, data, "POST", "/api/groups")
+
+    async def update_group(self, group_id: str, group: GroupRequest) -> Group:
+        route = "/api/groups/{id}"
+        data = await self._write("groups", "PUT", route, path_params={"id": group_id}, body=group)
+        return self._parse(Group, data, "PUT", route)
+
+    async def delete_group(self, group_id: str) -> None:
+        await self._write("groups", "DELETE", "/api/groups/{id}", path_params={"id": group_id})
+
+    # ------------------------------------------------------------------ policies
+
+    async def list_policies(self) -> list[Policy]:
+        return await self._list("policies", "/api/policies", Policy)
+
+    async def get_policy(self, policy_id: str, *, fresh: bool = False) -> Policy:
+        return await self._get(
+            "policies", "/api/policies", "/api/policies/{id}", Policy, {}, policy_id, fresh=fresh
+        )
+
+    async def create_policy(self, policy: PolicyRequest) -> Policy:
+        data = await self._write("policies", "POST", "/api/policies", body=policy)
+        return self._parse(Policy, data, "POST", "/api/policies")
+
+    async def update_policy(self, policy_id: str, policy: PolicyRequest) -> Policy:
+        route = "/api/policies/{id}"
+        data = await self._write(
+            "policies", "PUT", route, path_params={"id": policy_id}, body=policy
+        )
+        return self._parse(Policy, data, "PUT", route)
+
+    async def delete_policy(self, policy_id: str) -> None:
+        await self._write("policies", "DELETE", "/api/policies/{id}", path_params={"id": policy_id})
+
+    # ------------------------------------------------------------------ posture checks
+
+    async def list_posture_checks(self) -> list[PostureCheck]:
+        return await self._list("posture_checks", "/api/posture-checks", PostureCheck)
+
+    async def get_posture_check(self, check_id: str, *, fresh: bool = False) -> PostureCheck:
+        return await self._get(
+            "posture_checks",
+            "/api/posture-checks",
+            "/api/posture-checks/{id}",
+            PostureCheck,
+            {},
+            check_id,
+            fresh=fresh,
+        )
+
+    async def create_posture_check(self, check: PostureCheckRequest) -> PostureCheck:
+        data = await self._write("posture_checks", "POST", "/api/posture-checks", body=check)
+        return self._parse(PostureCheck, data, "POST", "/api/posture-checks")
+
+    async def update_posture_check(self, check_id: str, check: PostureCheckRequest) -> PostureCheck:
+        route = "/api/posture-checks/{id}"
+        data = await self._write(
+            "posture_checks", "PUT", route, path_params={"id": check_id}, body=check
+        )
+        return self._parse(PostureCheck, data, "PUT", route)
+
+    async def delete_posture_check(self, check_id: str) -> None:
+        await self._write(
+            "posture_checks", "DELETE", "/api/posture-checks/{id}", path_params={"id": check_id}
+        )
+
+    # ------------------------------------------------------------------ setup keys
+
+    async def list_setup_keys(self) -> list[SetupKey]:
+        return await self._list("setup_keys", "/api/setup-keys", SetupKey)
+
+    async def get_setup_key(self, key_id: str, *, fresh: bool = False) -> SetupKey:
+        return await self._get(
+            "setup_keys",
+            "/api/setup-keys",
+            "/api/setup-keys/{id}",
+            SetupKey,
+            {},
+            key_id,
+            fresh=fresh,
+        )
+
+    async def create_setup_key(self, key: SetupKeyCreate) -> SetupKeyCreated:
+        """Create a key; the returned `key` (a SecretStr) is the only copy of its value."""
+        data = await self._write("setup_keys", "POST", "/api/setup-keys", body=key)
+        created = self._parse(SetupKeyCreated, data, "POST", "/api/setup-keys")
+        self._secrets.add(created.key)
+        return created
+
+    async def update_setup_key(self, key_id: str, update: SetupKeyUpdate) -> SetupKey:
+        route = "/api/setup-keys/{id}"
+        data = await self._write(
+            "setup_keys", "PUT", route, path_params={"id": key_id}, body=update
+        )
+        return self._parse(SetupKey, data, "PUT", route)
+
+    async def delete_setup_key(self, key_id: str) -> None:
+        await self._write(
+            "setup_keys", "DELETE", "/api/setup-keys/{id}", path_params={"id": key_id}
+        )
+
+    # ------------------------------------------------------------------ networks
+
+    async def list_networks(self) -> list[Network]:
+        return await self._list("networks", "/api/networks", Network)
+
+    async def get_network(self, network_id: str, *, fresh: bool = False) -> Network:
+        return await self._get(
+            "networks", "/api/networks", "/api/networks/{id}", Network, {}, network_id, fresh=fresh
+        )
+
+    async def create_network(self, network: NetworkRequest) -> Network:
+        data = await self._write("networks", "POST", "/api/networks", body=network)
+        return self._parse(Network, data, "POST", "/api/networks")
+
+    async def update_network(self, network_id: str, network: NetworkRequest) -> Network:
+        route = "/api/networks/{id}"
+        data = await self._write(
+            "networks", "PUT", route, path_params={"id": network_id}, body=network
+        )
+        return self._parse(Network, data, "PUT", route)
+
+    async def delete_network(self, network_id: str) -> None:
+        """Delete a network; NetBird deletes its resources and routers with it."""
+        await self._write(
+            "networks", "DELETE", "/api/networks/{id}", path_params={"id": network_id}
+        )
+
+    # ------------------------------------------------------------------ network resources
+
+    async def list_all_network_resources(self) -> list[NetworkResource]:
+        return await self._list("network_resources", "/api/networks/resources", NetworkResource)
+
+    async def list_network_resources(self, network_id: str) -> list[NetworkResource]:
+        return await self._list(
+            "network_resources",
+            "/api/networks/{network_id}/resources",
+            NetworkResource,
+            path_params={"network_id": network_id},
+            scope=network_id,
+        )
+
+    async def get_network_resource(
+        self, network_id: str, resource_id: str, *, fresh: bool = False
+    ) -> NetworkResource:
+        return await self._get(
+            "network_resources",
+            "/api/networks/{network_id}/resources",
+            "/api/networks/{network_id}/resources/{id}",
+            NetworkResource,
+            {"network_id": network_id},
+            resource_id,
+            scope=network_id,
+            fresh=fresh,
+        )
+
+    async def create_network_resource(
+        self, network_id: str, resource: NetworkResourceRequest
+    ) -> NetworkResource:
+        route = "/api/networks/{network_id}/resources"
+        data = await self._write(
+            "network_resources",
+            "POST",
+            route,
+            path_params={"network_id": network_id},
+            body=resource,
+        )
+        return self._parse(NetworkResource, data, "POST", route)
+
+    async def update_network_resource(
+        self, network_id: str, resource_id: str, resource: NetworkResourceRequest
+    ) -> NetworkResource:
+        route = "/api/networks/{network_id}/resources/{id}"
+        data = await self._write(
+            "network_resources",
+            "PUT",
+            route,
+            path_params={"network_id": network_id, "id": resource_id},
+            body=resource,
+        )
+        return self._parse(NetworkResource, data, "PUT", route)
+
+    async def delete_network_resource(self, network_id: str, resource_id: str) -> None:
+        await self._write(
+            "network_resources",
+            "DELETE",
+            "/api/networks/{network_id}/resources/{id}",
+            path_params={"network_id": network_id, "id": resource_id},
+        )
+
+    # ------------------------------------------------------------------ network routers
+
+    async def list_all_network_routers(self) -> list[NetworkRouter]:
+        return await self._list("network_routers", "/api/networks/routers", NetworkRouter)
+
+    async def list_network_routers(self, network_id: str) -> list[NetworkRouter]:
+        return await self._list(
+            "network_routers",
+            "/api/networks/{network_id}/routers",
+            NetworkRouter,
+            path_params={"network_id": network_id},
+            scope=network_id,
+        )
+
+    async def get_network_router(
+        self, network_id: str, router_id: str, *, fresh: bool = False
+    ) -> NetworkRouter:
+        return await self._get(
+            "network_routers",
+            "/api/networks/{network_id}/routers",
+            "/api/networks/{network_id}/routers/{id}",
+            NetworkRouter,
+            {"network_id": network_id},
+            router_id,
+            scope=network_id,
+            fresh=fresh,
+        )
+
+    async def create_network_router(
+        self, network_id: str, router: NetworkRouterRequest
+    ) -> NetworkRouter:
+        """Create a router. NetBird always creates it enabled: PUT afterwards to disable it."""
+        route = "/api/networks/{network_id}/routers"
+        data = await self._write(
+            "network_routers", "POST", route, path_params={"network_id": network_id}, body=router
+        )
+        return self._parse(NetworkRouter, data, "POST", route)
+
+    async def update_network_router(
+        self, network_id: str, router_id: str, router: NetworkRouterRequest
+    ) -> NetworkRouter:
+        route = "/api/networks/{network_id}/routers/{id}"
+        data = await self._write(
+            "network_routers",
+            "PUT",
+            route,
+            path_params={"network_id": network_id, "id": router_id},
+            body=router,
+        )
+        return self._parse(NetworkRouter, data, "PUT", route)
+
+    async def delete_network_router(self, network_id: str, router_id: str) -> None:
+        await self._write(
+            "network_routers",
+            "DELETE",
+            "/api/networks/{network_id}/routers/{id}",
+            path_params={"network_id": network_id, "id": router_id},
+        )
+
+    # ------------------------------------------------------------------ peers
+
+    async def list_peers(self) -> list[Peer]:
+        return await self._list("peers", "/api/peers", Peer)
+
+    async def get_peer(self, peer_id: str, *, fresh: bool = False) -> Peer:
+        return await self._get(
+            "peers", "/api/peers", "/api/peers/{id}", Peer, {}, peer_id, fresh=fresh
+        )
+
+    async def list_accessible_peers(self, peer_id: str) -> list[AccessiblePeer]:
+        """The peers `peer_id` may connect to under the current policies (not cached)."""
+        route = "/api/peers/{id}/accessible-peers"
+        data = await self._send("GET", route, path_params={"id": peer_id})
+        return self._parse_list(AccessiblePeer, data, "GET", route)
+
+    # ------------------------------------------------------------------ DNS nameserver groups
+
+    async def list_nameserver_groups(self) -> list[NameserverGroup]:
+        return await self._list("nameserver_groups", "/api/dns/nameservers", NameserverGroup)
+
+    async def get_nameserver_group(self, group_id: str, *, fresh: bool = False) -> NameserverGroup:
+        return await self._get(
+            "nameserver_groups",
+            "/api/dns/nameservers",
+            "/api/dns/nameservers/{id}",
+            NameserverGroup,
+            {},
+            group_id,
+            fresh=fresh,
+        )
+
+    async def create_nameserver_group(self, group: NameserverGroupRequest) -> NameserverGroup:
+        data = await self._write("nameserver_groups", "POST", "/api/dns/nameservers", body=group)
+        return self._parse(NameserverGroup, data, "POST", "/api/dns/nameservers")
+
+    async def update_nameserver_group(
+        self, group_id: str, group: NameserverGroupRequest
+    ) -> NameserverGroup:
+        route = "/api/dns/nameservers/{id}"
+        data = await self._write(
+            "nameserver_groups", "PUT", route, path_params={"id": group_id}, body=group
+        )
+        return self._parse(NameserverGroup, data, "PUT", route)
+
+    async def delete_nameserver_group(self, group_id: str) -> None:
+        await self._write(
+            "nameserver_groups",
+            "DELETE",
+            "/api/dns/nameservers/{id}",
+            path_params={"id": group_id},
+        )
+
+
+def policy_dropped_ids(sent: PolicyRequest, stored: Policy) -> dict[str, list[str]]:
+    """Ids we sent that NetBird did not store, by field; empty when everything was kept.
+
+    NetBird silently drops group and posture-check ids it does not know, so a write that
+    "succeeded" can still have lost a reference: compare what came back after every write.
+    """
+    dropped: dict[str, list[str]] = {}
+
+    def note(field: str, sent_ids: list[str], stored_ids: list[str]) -> None:
+        missing = sorted(set(sent_ids) - set(stored_ids))
+        if missing:
+            dropped[field] = missing
+
+    note("source_posture_checks", sent.source_posture_checks, stored.source_posture_checks)
+    rule = sent.rules[0]
+    kept = stored.rules[0] if stored.rules else None
+    note("sources", rule.sources or [], kept.sources if kept else [])
+    note("destinations", rule.destinations or [], kept.destinations if kept else [])
+    for field, sent_ref, kept_ref in (
+        ("source_resource", rule.source_resource, kept.source_resource if kept else None),
+        (
+            "destination_resource",
+            rule.destination_resource,
+            kept.destination_resource if kept else None,
+        ),
+    ):
+        if sent_ref is not None and (kept_ref is None or kept_ref.id != sent_ref.id):
+            dropped[field] = [sent_ref.id]
+    return dropped
