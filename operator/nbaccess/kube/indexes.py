@@ -35,10 +35,11 @@ def refs_index_name(plural: str) -> str:
 def register_indexes(registry: kopf.OperatorRegistry, kind: KindReconciler[Any]) -> None:
     @kopf.index(GROUP, VERSION, kind.plural, registry=registry, id=state_index_name(kind.plural))
     def _state(
-        namespace: str,
+        *,
+        namespace: str | None,
         name: str,
-        status: Mapping[str, Any],
-        annotations: Mapping[str, str],
+        status: kopf.Status,
+        annotations: kopf.Annotations,
         **_: Any,
     ) -> dict[CrKey, IndexedState]:
         netbird_id = status.get("id") or annotations.get(ID_ANNOTATION) or None
@@ -47,16 +48,16 @@ def register_indexes(registry: kopf.OperatorRegistry, kind: KindReconciler[Any])
             ready=is_ready(status),
             facts=kind.facts(status),
         )
-        return {CrKey(kind.kind, namespace, name): IndexedState(state, ready_reason(status))}
+        return {CrKey(kind.kind, namespace or "", name): IndexedState(state, ready_reason(status))}
 
     @kopf.index(GROUP, VERSION, kind.plural, registry=registry, id=refs_index_name(kind.plural))
-    def _refs(namespace: str, name: str, spec: Mapping[str, Any], **_: Any) -> dict[CrKey, CrKey]:
+    def _refs(*, namespace: str | None, name: str, spec: kopf.Spec, **_: Any) -> dict[CrKey, CrKey]:
         try:
             parsed = kind.parse(spec)
         except ReconcileError:
             return {}
-        me = CrKey(kind.kind, namespace, name)
-        return {dep: me for dep in kind.references(namespace, parsed)}
+        me = CrKey(kind.kind, namespace or "", name)
+        return {dep: me for dep in kind.references(namespace or "", parsed)}
 
 
 def _stores(indexes: Mapping[str, Any], names: Iterable[str]) -> Iterable[tuple[Any, Any]]:

@@ -26,9 +26,9 @@ log = logging.getLogger(__name__)
 
 def _kube_api() -> k8s.ApiClient:
     try:
-        k8s_config.load_incluster_config()
+        k8s_config.load_incluster_config()  # type: ignore[no-untyped-call]
     except k8s_config.ConfigException:
-        k8s_config.load_kube_config()
+        k8s_config.load_kube_config()  # type: ignore[no-untyped-call]
     return k8s.ApiClient()
 
 

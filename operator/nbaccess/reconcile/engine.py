@@ -33,6 +33,14 @@ def with_marker(description: str, namespace: str, name: str) -> str:
     return f"{text}\n{mark}" if text else mark
 
 
+def claimant(description: str) -> str | None:
+    """`namespace/name` from our marker in a NetBird description, or None."""
+    for line in reversed(description.splitlines()):
+        if line.startswith(MARKER_PREFIX):
+            return line[len(MARKER_PREFIX) :].strip() or None
+    return None
+
+
 class ManagedOps(Protocol[D_contra, Obs]):
     """What the engine needs to know about one kind of NetBird object."""
 
@@ -200,3 +208,12 @@ async def remove(ops: ManagedOps[D, Obs], object_id: str | None) -> bool:
             return True
         raise classify(exc, f"deleting {ops.kind} {object_id}") from exc
     return True
+
+
+def describe_changes(result: Converged[Obs]) -> list[str]:
+    """What the pass did, for an event; empty when nothing was written."""
+    if not result.wrote:
+        return []
+    if result.changed_fields:
+        return [f"{result.action} {', '.join(result.changed_fields)}"]
+    return [result.action]

@@ -41,6 +41,9 @@ class CrDirectory:
     def __init__(self, entries: Mapping[CrKey, CrState]) -> None:
         self._entries = entries
 
+    def of_kind(self, kind: str) -> list[tuple[CrKey, CrState]]:
+        return [(key, state) for key, state in self._entries.items() if key.kind == kind]
+
     def state(self, key: CrKey) -> CrState | None:
         return self._entries.get(key)
 

@@ -1,0 +1,312 @@
+"""NetBirdPolicy: one NetBird policy with exactly one rule, verified after every write.
+
+Beyond the write itself this kind carries the safety rules of the guide: risky shapes become
+warnings, NetBird's silently dropped ids become an error, `expiresAt` switches the policy off,
+and the wide-open Default policy is never switched off or deleted while no other accept
+policy we manage is Ready (the guide's most common lock-out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from nbaccess.conditions import Phase
+from nbaccess.netbird.client import NetBirdClient, policy_dropped_ids
+from nbaccess.netbird.models import (
+    Policy,
+    PolicyRequest,
+    PolicyRuleRequest,
+    PortRange,
+    ResourceRef,
+)
+from nbaccess.reconcile import engine
+from nbaccess.reconcile.kinds import Pass
+from nbaccess.reconcile.outcome import DependencyNotReady, Outcome, Permanent, Transient
+from nbaccess.reconcile.refs import CrDirectory, CrKey
+from nbaccess.reconcile.resolve import (
+    NETWORK_KIND,
+    POLICY_KIND,
+    group_id_by_name,
+    group_ids,
+    group_keys,
+    posture_ids,
+    posture_keys,
+)
+from nbaccess.reconcile.specs import parse_spec
+from nbaccess.reconcile.status import parse_timestamp, timestamp
+from nbaccess.resources.policy import NetBirdPolicySpec
+
+DEFAULT_POLICY = "Default"
+
+
+class PolicyOps:
+    kind = "policy"
+    unique_names = False
+
+    def __init__(self, nb: NetBirdClient) -> None:
+        self.nb = nb
+
+    def object_id(self, observed: Policy) -> str:
+        return observed.id
+
+    async def get(self, object_id: str) -> Policy | None:
+        return await self.nb.get_policy(object_id)
+
+    async def find_by_name(self, name: str) -> Sequence[Policy]:
+        return [p for p in await self.nb.list_policies() if p.name == name]
+
+    def claimed_by(self, observed: Policy) -> str | None:
+        return engine.claimant(observed.description)
+
+    def diff(self, desired: PolicyRequest, observed: Policy) -> list[str]:
+        return policy_diff(desired, observed)
+
+    async def create(self, desired: PolicyRequest) -> Policy:
+        return await self.nb.create_policy(desired)
+
+    async def update(self, object_id: str, desired: PolicyRequest, observed: Policy) -> Policy:
+        rule_id = observed.rules[0].id if observed.rules else None
+        rule = desired.rules[0].model_copy(update={"id": rule_id or None})
+        return await self.nb.update_policy(object_id, desired.model_copy(update={"rules": [rule]}))
+
+    async def delete(self, object_id: str) -> None:
+        await self.nb.delete_policy(object_id)
+
+
+def policy_diff(desired: PolicyRequest, observed: Policy) -> list[str]:
+    """Fields that differ, compared as NetBird stores them (sets as sets, ports as strings)."""
+    changed = [
+        name
+        for name in ("name", "description", "enabled")
+        if getattr(desired, name) != getattr(observed, name)
+    ]
+    if sorted(desired.source_posture_checks) != sorted(observed.source_posture_checks):
+        changed.append("postureChecks")
+    if len(observed.rules) != 1:
+        return [*changed, "rules"]
+    want, have = desired.rules[0], observed.rules[0]
+    pairs: dict[str, tuple[Any, Any]] = {
+        "rule.name": (want.name, have.name),
+        "rule.enabled": (want.enabled, have.enabled),
+        "action": (want.action, have.action),
+        "bidirectional": (want.bidirectional, have.bidirectional),
+        "protocol": (want.protocol, have.protocol),
+        "ports": (sorted(want.ports, key=int), sorted(have.ports, key=int)),
+        "portRanges": (
+            sorted((r.start, r.end) for r in want.port_ranges),
+            sorted((r.start, r.end) for r in have.port_ranges),
+        ),
+        "sources": (sorted(want.sources or []), sorted(have.sources)),
+        "destinations": (sorted(want.destinations or []), sorted(have.destinations)),
+        "destinationResource": (_ref(want.destination_resource), _ref(have.destination_resource)),
+        "sourceResource": (_ref(want.source_resource), _ref(have.source_resource)),
+    }
+    changed.extend(name for name, (a, b) in pairs.items() if a != b)
+    return changed
+
+
+def _ref(ref: ResourceRef | None) -> tuple[str, str] | None:
+    return (ref.id, ref.type) if ref is not None else None
+
+
+@dataclass(frozen=True)
+class Resolved:
+    sources: list[str]
+    destinations: list[str] | None
+    destination_resource: ResourceRef | None
+    posture_checks: list[str]
+
+
+def risk_warnings(
+    spec: NetBirdPolicySpec, name: str, resolved: Resolved, all_id: str | None
+) -> list[str]:
+    """The shapes the guide calls effectively wide open, said where people look."""
+    warnings = []
+    if spec.protocol == "all":
+        warnings.append(
+            "protocol all lets every protocol and port through and NetBird always applies it "
+            "in both directions, whatever bidirectional says: use tcp or udp with exact ports"
+        )
+    if spec.protocol in ("tcp", "udp") and not spec.ports and not spec.port_ranges:
+        warnings.append(
+            f"{spec.protocol} without ports opens every {spec.protocol} port: list the exact ports"
+        )
+    if all_id is not None and all_id in resolved.sources:
+        warnings.append("a source is the All group: every peer can start this flow")
+    if all_id is not None and all_id in (resolved.destinations or []):
+        warnings.append("a destination is the All group: this flow reaches every peer")
+    if name == DEFAULT_POLICY and spec.enabled:
+        warnings.append(
+            "the Default policy is enabled: it is NetBird's wide-open onboarding policy; "
+            "disable it once specific policies are Ready"
+        )
+    return warnings
+
+
+async def _all_group_id(nb: NetBirdClient) -> str | None:
+    # Served from the cached group list; a ref by id or by CR can still point at All.
+    try:
+        return await group_id_by_name(nb, "All")
+    except DependencyNotReady:
+        return None
+
+
+def other_access_is_ready(directory: CrDirectory, me: CrKey) -> bool:
+    """True when another managed, enabled accept policy is Ready (the Default interlock)."""
+    for key, state in directory.of_kind(POLICY_KIND):
+        facts = state.facts or {}
+        if key != me and state.ready and facts.get("grantsAccess") == "true":
+            return True
+    return False
+
+
+class PolicyReconciler:
+    kind = POLICY_KIND
+    plural = "netbirdpolicies"
+
+    def parse(self, spec: Mapping[str, Any]) -> NetBirdPolicySpec:
+        return parse_spec(NetBirdPolicySpec, spec)
+
+    def references(self, namespace: str, spec: NetBirdPolicySpec) -> Sequence[CrKey]:
+        keys = [
+            *group_keys(namespace, spec.sources),
+            *group_keys(namespace, spec.destinations),
+            *posture_keys(namespace, spec.posture_checks),
+        ]
+        if spec.destination_resource is not None:
+            keys.append(CrKey(NETWORK_KIND, namespace, spec.destination_resource.network))
+        return keys
+
+    def facts(self, status: Mapping[str, Any]) -> Mapping[str, str] | None:
+        grants = status.get("enabledInNetBird") is True and status.get("action") == "accept"
+        return {"grantsAccess": "true" if grants else "false"}
+
+    async def _resolve(self, nb: NetBirdClient, current: Pass, spec: NetBirdPolicySpec) -> Resolved:
+        ns = current.namespace
+        sources = await group_ids(nb, current.directory, ns, spec.sources)
+        destinations = None
+        resource = None
+        if spec.destinations is not None:
+            destinations = await group_ids(nb, current.directory, ns, spec.destinations)
+        elif spec.destination_resource is not None:
+            ref = spec.destination_resource
+            key = CrKey(NETWORK_KIND, ns, ref.network)
+            resource = ResourceRef(
+                id=current.directory.ready_fact(key, f"resource/{ref.resource}"),
+                type=current.directory.ready_fact(key, f"resourceType/{ref.resource}"),
+            )
+        checks = posture_ids(current.directory, ns, spec.posture_checks)
+        return Resolved(sources, destinations, resource, checks)
+
+    def desired(
+        self, spec: NetBirdPolicySpec, current: Pass, name: str, resolved: Resolved, enabled: bool
+    ) -> PolicyRequest:
+        rule = PolicyRuleRequest(
+            name=name,
+            enabled=True,
+            action=spec.action,
+            bidirectional=spec.bidirectional,
+            protocol=spec.protocol,
+            ports=[str(p) for p in sorted(spec.ports or [])],
+            port_ranges=[PortRange(start=r.start, end=r.end) for r in spec.port_ranges or []],
+            sources=resolved.sources,
+            destinations=resolved.destinations,
+            destination_resource=resolved.destination_resource,
+        )
+        return PolicyRequest(
+            name=name,
+            description=engine.with_marker(spec.description, current.namespace, current.name),
+            enabled=enabled,
+            source_posture_checks=resolved.posture_checks,
+            rules=[rule],
+        )
+
+    async def reconcile(self, nb: NetBirdClient, current: Pass, spec: NetBirdPolicySpec) -> Outcome:
+        name = spec.name or current.name
+        resolved = await self._resolve(nb, current, spec)
+        expires = parse_timestamp(spec.expires_at) if spec.expires_at else None
+        expired = expires is not None and current.now >= expires
+        enabled = spec.enabled and not expired
+        me = CrKey(POLICY_KIND, current.namespace, current.name)
+        interlocked = (
+            name == DEFAULT_POLICY
+            and not enabled
+            and not other_access_is_ready(current.directory, me)
+        )
+        if interlocked:
+            enabled = True
+        desired = self.desired(spec, current, name, resolved, enabled)
+        result = await engine.converge(
+            PolicyOps(nb),
+            desired,
+            name=name,
+            owner=current.owner,
+            known_id=current.known_id,
+            adopt=spec.adopt,
+        )
+        stored = result.observed
+        if result.wrote:
+            dropped = policy_dropped_ids(desired, stored)
+            if dropped:
+                listed = "; ".join(f"{field}: {', '.join(ids)}" for field, ids in dropped.items())
+                raise Permanent(
+                    "DroppedReference",
+                    f"NetBird silently dropped ids it does not know ({listed}); "
+                    "check the references' ids",
+                )
+        all_id = await _all_group_id(nb)
+        warnings = risk_warnings(spec, name, resolved, all_id)
+        status: dict[str, Any] = {
+            "sourceGroupIds": resolved.sources,
+            "destinationGroupIds": resolved.destinations,
+            "destinationResourceId": (
+                resolved.destination_resource.id if resolved.destination_resource else None
+            ),
+            "postureCheckIds": resolved.posture_checks or None,
+            "enabledInNetBird": stored.enabled,
+            "action": spec.action,
+            "recheckAfter": timestamp(expires) if expires is not None and not expired else None,
+        }
+        changes = engine.describe_changes(result)
+        if interlocked:
+            return Outcome(
+                Phase.PROGRESSING,
+                "DefaultPolicyInterlock",
+                "kept the Default policy enabled: no other enabled accept policy managed by "
+                "nbaccess is Ready yet, and disabling it now would cut every connection",
+                netbird_id=stored.id,
+                status=status,
+                warnings=warnings,
+                changes=changes,
+            )
+        message = f"policy {name!r} ({stored.id}) in sync"
+        if expired:
+            message = f"expired at {spec.expires_at}: disabled in NetBird"
+        return Outcome(
+            Phase.READY,
+            "Expired" if expired else "Synced",
+            message,
+            netbird_id=stored.id,
+            status=status,
+            warnings=warnings,
+            changes=changes,
+        )
+
+    async def finalize(self, nb: NetBirdClient, current: Pass, spec: NetBirdPolicySpec) -> None:
+        if spec.deletion_policy == "Orphan":
+            return
+        name = spec.name or current.name
+        me = CrKey(POLICY_KIND, current.namespace, current.name)
+        if (
+            name == DEFAULT_POLICY
+            and current.known_id
+            and not other_access_is_ready(current.directory, me)
+        ):
+            raise Transient(
+                "DefaultPolicyInterlock",
+                "not deleting the Default policy: no other enabled accept policy managed by "
+                "nbaccess is Ready, and deleting it now would cut every connection",
+            )
+        await engine.remove(PolicyOps(nb), current.known_id)
