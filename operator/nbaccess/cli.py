@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from nbaccess import __version__
 
@@ -20,7 +21,38 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nbaccess {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("version", help="print the version")
+    crds = sub.add_parser(
+        "crds", help="write the CustomResourceDefinitions generated from the models"
+    )
+    crds.add_argument(
+        "--output-dir",
+        action="append",
+        type=Path,
+        metavar="DIR",
+        help="directory to write <plural>.nbaccess.dev.yaml into (repeatable; default: crds)",
+    )
+    crds.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 naming every file that differs from the models",
+    )
     return parser
+
+
+def _cmd_crds(args: argparse.Namespace) -> int:
+    # Imported here so `nbaccess version` does not build every model's schema.
+    from nbaccess.resources import crdgen
+
+    directories: list[Path] = args.output_dir or [Path("crds")]
+    if args.check:
+        problems = [problem for d in directories for problem in crdgen.stale(d)]
+        for problem in problems:
+            print(f"stale: {problem} (run `nbaccess crds`)", file=sys.stderr)
+        return 1 if problems else 0
+    for directory in directories:
+        for path in crdgen.write(directory):
+            print(f"wrote {path}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "version":
         print(__version__)
         return 0
+    if args.command == "crds":
+        return _cmd_crds(args)
     parser.print_help()
     return 0 if args.command is None else 2
 
