@@ -21,6 +21,17 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nbaccess {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("version", help="print the version")
+    run = sub.add_parser(
+        "run",
+        help="run the operator (settings from NETBIRD_API_URL, NETBIRD_API_TOKEN[_FILE], ...)",
+    )
+    scope = run.add_mutually_exclusive_group()
+    scope.add_argument(
+        "--all-namespaces", "-A", action="store_true", help="watch every namespace (default)"
+    )
+    scope.add_argument(
+        "--namespace", "-n", action="append", default=[], help="watch only this namespace"
+    )
     crds = sub.add_parser(
         "crds", help="write the CustomResourceDefinitions generated from the models"
     )
@@ -55,12 +66,38 @@ def _cmd_crds(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run(namespaces: list[str]) -> int:
+    # Imported here so `nbaccess crds` and `--help` work without kopf's start-up cost.
+    import asyncio
+    import logging
+
+    from nbaccess.config import ConfigError, load_settings
+    from nbaccess.kube.runner import run_operator
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = load_settings()
+        settings.api_token()
+    except ConfigError as exc:
+        print(f"nbaccess run: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(run_operator(settings, namespaces=namespaces))
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     if args.command == "version":
         print(__version__)
         return 0
+    if args.command == "run":
+        return _cmd_run(args.namespace)
     if args.command == "crds":
         return _cmd_crds(args)
     parser.print_help()
