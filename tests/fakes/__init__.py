@@ -1,0 +1,1 @@
+"""In-repo fakes of the services the operator talks to (see tests/fakes/netbird)."""
