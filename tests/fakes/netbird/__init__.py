@@ -1,5 +1,9 @@
-"""A faithful in-memory fake of the NetBird management API (server v0.77.1)."""
+"""A faithful in-memory fake of the NetBird management API (server v0.77.1).
 
-from tests.fakes.netbird.api import NetBirdApi
+Behaviour follows shared/design/netbird-api.md and NetBird's handler code; see FakeNetBird.
+"""
 
-__all__ = ["NetBirdApi"]
+from tests.fakes.netbird.fake import FAKE_BASE_URL, FakeNetBird, LoggedRequest
+from tests.fakes.netbird.faults import DropKind
+
+__all__ = ["FAKE_BASE_URL", "DropKind", "FakeNetBird", "LoggedRequest"]
