@@ -1,0 +1,1 @@
+"""Tables of custom resources shared by the unit tests (pydantic) and e2e tests (apiserver)."""
