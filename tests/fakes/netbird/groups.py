@@ -46,9 +46,11 @@ def _resource_refs(body: Body) -> list[ResourceRef]:
     return refs
 
 
-def _known_peers(account: Account, peer_ids: list[str]) -> list[str]:
-    # The real store keeps membership rows only for peers that exist; responses hide the rest.
-    return [peer_id for peer_id in dict.fromkeys(peer_ids) if peer_id in account.peers]
+def _membership(peer_ids: list[str]) -> list[str]:
+    # NetBird stores a membership row per distinct id without checking the peer exists (no
+    # foreign key to peers): group responses hide unknown ids, but peer counts elsewhere
+    # (policy and resource group summaries, routing peer counts) include them.
+    return list(dict.fromkeys(peer_ids))
 
 
 def get_group_or_404(account: Account, group_id: str) -> Group:
@@ -77,7 +79,7 @@ def create_group(account: Account, request: Request) -> Json:
     resources = _resource_refs(body)
     if any(group.name == name for group in account.groups.values()):
         raise ApiError.status(Kind.ALREADY_EXISTS, f"group with name {name} already exists")
-    group = Group(id=new_xid(), name=name, peers=_known_peers(account, peers), resources=resources)
+    group = Group(id=new_xid(), name=name, peers=_membership(peers), resources=resources)
     account.groups[group.id] = group
     account.bump_serial()
     return render_group(account, group)
@@ -97,7 +99,7 @@ def update_group(account: Account, request: Request) -> Json:
         raise ApiError.status(Kind.INVALID_ARGUMENT, "group name shouldn't be empty")
     # Omitted peers or resources mean "none": NetBird replaces both lists on every PUT.
     group.name = name
-    group.peers = _known_peers(account, body.string_list("peers") or [])
+    group.peers = _membership(body.string_list("peers") or [])
     group.resources = _resource_refs(body)
     account.bump_serial()
     return render_group(account, group)

@@ -35,20 +35,25 @@ def _render_rule(account: Account, rule: PolicyRule) -> Json:
     if rule.destination_resource is not None:
         rendered["destinationResource"] = vars(rule.destination_resource).copy()
     # NetBird's response builder shares one cache between both sides: a group repeated among
-    # the sources is shown once, and sources carry no resources_count.
-    shown: set[str] = set()
+    # the sources is shown once, sources carry no resources_count, and a destination that is
+    # also a source reuses the source's summary (so its resources_count reads 0 too).
+    cache: dict[str, Json] = {}
     sources = []
     for group_id in rule.sources:
         group = account.groups.get(group_id)
-        if group is None or group_id in shown:
+        if group is None or group_id in cache:
             continue
-        shown.add(group_id)
-        sources.append(group_minimum(group, with_resources=False))
+        cache[group_id] = group_minimum(group, with_resources=False)
+        sources.append(cache[group_id])
     destinations = []
     for group_id in rule.destinations:
+        if group_id in cache:
+            destinations.append(cache[group_id])
+            continue
         group = account.groups.get(group_id)
         if group is not None:
-            destinations.append(group_minimum(group))
+            cache[group_id] = group_minimum(group)
+            destinations.append(cache[group_id])
     rendered["sources"] = sources or None
     rendered["destinations"] = destinations or None
     return rendered
