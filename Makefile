@@ -36,7 +36,7 @@ demo: $(BIN)/.installed stack
 
 # Regenerates crds/ (and the chart's copy) from the pydantic models.
 crds: $(BIN)/.installed
-	$(BIN)/nbaccess crds
+	$(BIN)/nbaccess crds --output-dir crds --output-dir charts/netbird-access-operator/crds
 
 unit: $(BIN)/.installed
 	$(BIN)/pytest tests/unit tests/integration $(PYTEST_ARGS)

@@ -35,7 +35,8 @@ def configure(settings: kopf.OperatorSettings) -> None:
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
         prefix=GROUP, key="last-handled-configuration"
     )
-    settings.posting.level = logging.INFO
+    # Only our explicit events reach Kubernetes; kopf's own per-handler chatter stays in the log.
+    settings.posting.level = logging.WARNING
     settings.watching.server_timeout = 300
 
 
@@ -100,10 +101,12 @@ def _write(
             outcome.netbird_id
         )
     for change in outcome.changes:
-        kopf.info(body, reason="Synced", message=f"{kind.kind} {current.owner}: {change}")
+        log.info("%s %s: %s", kind.kind, current.owner, change)
+        kopf.event(body, type="Normal", reason="Synced", message=f"NetBird {change}")
     prev = current.previous_status
     changed_verdict = (outcome.reason, outcome.message) != _previous_verdict(prev)
     if outcome.phase is not Phase.READY and changed_verdict:
+        log.warning("%s %s: %s: %s", kind.kind, current.owner, outcome.reason, outcome.message)
         kopf.warn(body, reason=outcome.reason, message=outcome.message[:1000])
     new_warnings = [w for w in outcome.warnings if w not in (prev.get("warnings") or [])]
     for warning in new_warnings:

@@ -259,6 +259,7 @@ class PolicyReconciler:
         all_id = await _all_group_id(nb)
         warnings = risk_warnings(spec, name, resolved, all_id)
         status: dict[str, Any] = {
+            "ruleId": stored.rules[0].id if stored.rules else None,
             "sourceGroupIds": resolved.sources,
             "destinationGroupIds": resolved.destinations,
             "destinationResourceId": (

@@ -180,3 +180,17 @@ class NetBirdPolicyStatus(ManagedStatus):
         max_length=32,
         description="Risky shapes found in the spec, e.g. protocol all or tcp without ports.",
     )
+    enabled_in_netbird: bool | None = Field(
+        None,
+        description=(
+            "Whether the policy is enabled in NetBird now: false once expiresAt has passed, "
+            "true while the Default-policy interlock keeps Default on."
+        ),
+    )
+    action: Literal["accept", "drop"] | None = Field(
+        None, description="The rule's action as applied (what the Default interlock counts)."
+    )
+    recheck_after: Timestamp | None = Field(
+        None,
+        description="When the operator looks again regardless of changes (the expiresAt time).",
+    )
