@@ -200,3 +200,15 @@ async def test_client_retries_what_is_safe_to_retry(fake: FakeNetBird) -> None:
         with pytest.raises(Invalid):
             await client.create_group(GroupRequest.model_construct(name="", peers=[], resources=[]))
         assert fake.count("POST", "/api/groups") == 1
+
+
+def test_handle_serves_without_a_transport(fake: FakeNetBird) -> None:
+    headers = {"Authorization": f"Token {fake.token}"}
+    payload = b'{"name":"g"}'
+    status, response_headers, body = fake.handle("POST", "/api/groups", "", headers, payload)
+    assert status == 200
+    assert response_headers["Content-Type"].startswith("application/json")
+    assert b'"name":"g"' in body
+    fake.drop_next(1)
+    with pytest.raises(ConnectionAbortedError):
+        fake.handle("GET", "/api/groups", "", headers, b"")

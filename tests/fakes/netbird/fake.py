@@ -305,6 +305,16 @@ class FakeNetBird:
             )
         return Outcome(delay=faults.delay, response=response, drop=drop)
 
+    def handle(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> RawResponse:
+        """One request without a transport: (status, headers, body). Faults apply, except that
+        delays are not waited for; a dropped connection raises ConnectionAbortedError."""
+        outcome = self.process(method, path, query, headers, body)
+        if outcome.response is None:
+            raise ConnectionAbortedError("the fake dropped this connection")
+        return outcome.response
+
     # ---- serving -----------------------------------------------------------------------------
 
     def transport(self) -> httpx.MockTransport:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.integration.conftest import NetBirdHttp, unique
 from tests.integration.contract.shapes import UNKNOWN_ID, XID, assert_error, policy, rule
 
@@ -10,10 +12,11 @@ def _resource(address: str, group_id: str) -> dict[str, object]:
     return {"name": unique("res"), "address": address, "enabled": True, "groups": [group_id]}
 
 
-async def _all_group(nb: NetBirdHttp) -> dict[str, object]:
+async def _all_group(nb: NetBirdHttp) -> dict[str, Any]:
     response = await nb.get("/groups?name=All")
     assert response.status_code == 200
     (group,) = response.json()
+    assert isinstance(group, dict)
     return group
 
 
