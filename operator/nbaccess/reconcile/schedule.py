@@ -25,6 +25,10 @@ def pass_due(
     last = parse_timestamp(status.get("lastSyncedTime"))
     if last is None:
         return True
+    # A time the outcome itself depends on (a policy's expiresAt) is not left to the resync.
+    recheck = parse_timestamp(status.get("recheckAfter"))
+    if recheck is not None and last < recheck <= now:
+        return True
     working = any(
         c.get("type") == "Reconciling" and c.get("status") == "True"
         for c in status.get("conditions") or ()

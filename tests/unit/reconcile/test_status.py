@@ -90,3 +90,11 @@ def test_the_tick_retries_working_objects_fast_and_resyncs_the_rest(
 def test_a_never_visited_object_is_due_at_once() -> None:
     assert pass_due(None, now=T0, resync_seconds=300, retry_seconds=10)
     assert pass_due({"observedGeneration": -1}, now=T0, resync_seconds=300, retry_seconds=10)
+
+
+def test_an_expiry_is_acted_on_when_it_passes_not_at_the_next_resync() -> None:
+    status = build_status(OUTCOMES["ready"], None, generation=1, now=T0)
+    status["recheckAfter"] = "2026-11-25T12:00:30Z"
+    kwargs = {"resync_seconds": 300, "retry_seconds": 10}
+    assert not pass_due(status, now=T0 + dt.timedelta(seconds=29), **kwargs)
+    assert pass_due(status, now=T0 + dt.timedelta(seconds=31), **kwargs)
