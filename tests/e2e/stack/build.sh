@@ -75,6 +75,9 @@ build_netbird() {
   src=$(go mod download -json "github.com/netbirdio/netbird@$NETBIRD_VERSION" | jq -r .Dir)
   rm -rf "$netbird_dir/src" && mkdir -p "$netbird_dir" && cp -r "$src" "$netbird_dir/src"
   chmod -R u+w "$netbird_dir/src" && cd "$netbird_dir/src"
+  # Only the desktop UI (client/ui) needs wails, and NetBird's go.mod replaces it with a fork
+  # version the module proxy refuses (403); neither binary we build imports it.
+  go mod edit -droprequire github.com/wailsapp/wails/v3 -dropreplace github.com/wailsapp/wails/v3
   local ld="-s -w -X github.com/netbirdio/netbird/version.version=${NETBIRD_VERSION#v}"
   go build -trimpath -ldflags "$ld" -o "$netbird_dir/bin/netbird-server" ./combined
   go build -trimpath -ldflags "$ld" -o "$netbird_dir/bin/netbird" ./client
