@@ -108,6 +108,9 @@ def apiserver_command(
         # admission plugin would reject every pod; envtest disables it for the same reason.
         "--disable-admission-plugins=ServiceAccount",
         "--allow-privileged=true",
+        # The apiserver refuses to publish a loopback address as the `kubernetes` Service
+        # endpoint; nothing here needs that Service, so skip the reconciler.
+        "--endpoint-reconciler-type=none",
     ]
 
 
