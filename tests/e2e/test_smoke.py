@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
-import httpx
 import pytest
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
+
+from nbaccess.netbird.client import ClientOptions, NetBirdClient
+from nbaccess.netbird.errors import NotFound
+from nbaccess.netbird.models import (
+    GroupRequest,
+    PolicyRequest,
+    PolicyRuleRequest,
+    SetupKeyCreate,
+    SetupKeyUpdate,
+)
 
 T = TypeVar("T")
 
@@ -122,72 +131,53 @@ def test_cel_rule_in_a_crd_rejects_a_violating_object(
 
 
 @pytest.fixture
-def netbird(netbird_url: str, netbird_token: str) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=f"{netbird_url}/api",
-        headers={"Authorization": f"Token {netbird_token}"},
-        timeout=30,
-    ) as client:
+async def netbird(netbird_url: str, netbird_token: str) -> AsyncIterator[NetBirdClient]:
+    # No list cache: every read below must show what the server stores now.
+    options = ClientOptions(list_cache_ttl=0)
+    async with NetBirdClient(netbird_url, netbird_token, options=options) as client:
         yield client
 
 
-def ok(response: httpx.Response) -> Any:
-    assert response.status_code == 200, f"{response.request.method} {response.url}: " + (
-        f"{response.status_code} {response.text}"
-    )
-    return response.json()
-
-
-def test_group_policy_and_setup_key_lifecycle_in_netbird(netbird: httpx.Client) -> None:
+async def test_group_policy_and_setup_key_lifecycle_in_netbird(netbird: NetBirdClient) -> None:
     suffix = secrets.token_hex(3)
 
-    group = ok(netbird.post("/groups", json={"name": f"smoke-{suffix}"}))
-    ok(netbird.put(f"/groups/{group['id']}", json={"name": f"smoke-renamed-{suffix}"}))
-    assert ok(netbird.get(f"/groups/{group['id']}"))["name"] == f"smoke-renamed-{suffix}"
+    group = await netbird.create_group(GroupRequest(name=f"smoke-{suffix}", peers=[], resources=[]))
+    renamed = GroupRequest(name=f"smoke-renamed-{suffix}", peers=[], resources=[])
+    await netbird.update_group(group.id, renamed)
+    assert (await netbird.get_group(group.id)).name == f"smoke-renamed-{suffix}"
 
-    rule = {
-        "name": "web",
-        "enabled": True,
-        "action": "accept",
-        "bidirectional": False,
-        "protocol": "tcp",
-        "ports": ["443"],
-        "sources": [group["id"]],
-        "destinations": [group["id"]],
-    }
-    policy_body = {"name": f"smoke-{suffix}", "description": "", "enabled": True, "rules": [rule]}
-    policy = ok(netbird.post("/policies", json=policy_body))
-    stored_rule = ok(netbird.get(f"/policies/{policy['id']}"))["rules"][0]
-    assert [g["id"] for g in stored_rule["sources"]] == [group["id"]]
-    assert stored_rule["ports"] == ["443"]
-    updated_rule = {**rule, "id": stored_rule["id"], "ports": ["8443"]}
-    ok(netbird.put(f"/policies/{policy['id']}", json={**policy_body, "rules": [updated_rule]}))
-    assert ok(netbird.get(f"/policies/{policy['id']}"))["rules"][0]["ports"] == ["8443"]
+    rule = PolicyRuleRequest(
+        name="web", protocol="tcp", ports=["443"], sources=[group.id], destinations=[group.id]
+    )
+    policy = await netbird.create_policy(PolicyRequest(name=f"smoke-{suffix}", rules=[rule]))
+    stored_rule = (await netbird.get_policy(policy.id)).rules[0]
+    assert (stored_rule.sources, stored_rule.destinations) == ([group.id], [group.id])
+    assert stored_rule.ports == ["443"]
+    wider = rule.model_copy(update={"id": stored_rule.id, "ports": ["8443"]})
+    await netbird.update_policy(policy.id, PolicyRequest(name=f"smoke-{suffix}", rules=[wider]))
+    assert (await netbird.get_policy(policy.id)).rules[0].ports == ["8443"]
 
-    created_key = ok(
-        netbird.post(
-            "/setup-keys",
-            json={
-                "name": f"smoke-{suffix}",
-                "type": "reusable",
-                "expires_in": 86400,
-                "auto_groups": [group["id"]],
-                "usage_limit": 0,
-                "ephemeral": False,
-            },
+    created_key = await netbird.create_setup_key(
+        SetupKeyCreate(
+            name=f"smoke-{suffix}", type="reusable", expires_in=86400, auto_groups=[group.id]
         )
     )
-    key_id = created_key["id"]
-    assert created_key["auto_groups"] == [group["id"]]
-    assert created_key["state"] == "valid"
+    assert created_key.auto_groups == [group.id]
+    assert created_key.state == "valid"
     # Only the create response carries the usable key; reads show a masked prefix.
-    assert ok(netbird.get(f"/setup-keys/{key_id}"))["key"] != created_key["key"]
-    ok(netbird.put(f"/setup-keys/{key_id}", json={"revoked": True, "auto_groups": [group["id"]]}))
-    assert ok(netbird.get(f"/setup-keys/{key_id}"))["state"] == "revoked"
+    read_key = await netbird.get_setup_key(created_key.id)
+    assert read_key.key != created_key.key.get_secret_value()
+    await netbird.update_setup_key(
+        created_key.id, SetupKeyUpdate(revoked=True, auto_groups=[group.id])
+    )
+    assert (await netbird.get_setup_key(created_key.id)).state == "revoked"
 
-    ok(netbird.delete(f"/setup-keys/{key_id}"))
-    ok(netbird.delete(f"/policies/{policy['id']}"))
-    ok(netbird.delete(f"/groups/{group['id']}"))
-    assert netbird.get(f"/setup-keys/{key_id}").status_code == 404
-    assert netbird.get(f"/policies/{policy['id']}").status_code == 404
-    assert netbird.get(f"/groups/{group['id']}").status_code == 404
+    await netbird.delete_setup_key(created_key.id)
+    await netbird.delete_policy(policy.id)
+    await netbird.delete_group(group.id)
+    with pytest.raises(NotFound):
+        await netbird.get_setup_key(created_key.id)
+    with pytest.raises(NotFound):
+        await netbird.get_policy(policy.id)
+    with pytest.raises(NotFound):
+        await netbird.get_group(group.id)
