@@ -15,7 +15,14 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
-from tests.e2e.stack import Stack, StackUnavailable, session_stack, stop_session_stack
+from tests.e2e.stack import (
+    KubeEndpoint,
+    NetBirdEndpoint,
+    Stack,
+    StackUnavailable,
+    session_stack,
+    stop_session_stack,
+)
 from tests.e2e.stack.pytest_support import skip_or_fail
 
 E2E_ROOT = Path(__file__).resolve().parent
@@ -35,21 +42,36 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
+def shared_stack() -> Iterator[Stack]:
+    """The session's stack, nothing started yet; stopped (by pid) when the session ends."""
     shared = session_stack()
-    try:
-        shared.start()
-    except StackUnavailable as exc:
-        skip_or_fail(str(exc))
     yield shared
     _reports.append(shared.describe())
     stop_session_stack()
 
 
 @pytest.fixture(scope="session")
-def kubeconfig_path(stack: Stack) -> Path:
-    assert stack.kube is not None
-    return stack.kube.kubeconfig
+def stack(shared_stack: Stack) -> Stack:
+    """Both halves running: kube-apiserver with etcd, and netbird-server."""
+    try:
+        shared_stack.start()
+    except StackUnavailable as exc:
+        skip_or_fail(str(exc))
+    return shared_stack
+
+
+@pytest.fixture(scope="session")
+def kube(shared_stack: Stack) -> KubeEndpoint:
+    """Only the Kubernetes half, for tests that do not need NetBird."""
+    try:
+        return shared_stack.ensure_kube()
+    except StackUnavailable as exc:
+        skip_or_fail(str(exc))
+
+
+@pytest.fixture(scope="session")
+def kubeconfig_path(kube: KubeEndpoint) -> Path:
+    return kube.kubeconfig
 
 
 @pytest.fixture(scope="session")
@@ -62,15 +84,22 @@ def kube_api(kubeconfig_path: Path) -> Iterator[k8s.ApiClient]:
 
 
 @pytest.fixture(scope="session")
-def netbird_url(stack: Stack) -> str:
-    assert stack.netbird is not None
-    return stack.netbird.url
+def netbird_endpoint(shared_stack: Stack) -> NetBirdEndpoint:
+    """Only the NetBird half: its URL (without /api) and an admin token."""
+    try:
+        return shared_stack.ensure_netbird()
+    except StackUnavailable as exc:
+        skip_or_fail(str(exc))
 
 
 @pytest.fixture(scope="session")
-def netbird_token(stack: Stack) -> str:
-    assert stack.netbird is not None
-    return stack.netbird.token
+def netbird_url(netbird_endpoint: NetBirdEndpoint) -> str:
+    return netbird_endpoint.url
+
+
+@pytest.fixture(scope="session")
+def netbird_token(netbird_endpoint: NetBirdEndpoint) -> str:
+    return netbird_endpoint.token
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ so namespaces never finish deleting and pods never run; tests use fresh names.
 from __future__ import annotations
 
 import secrets
+import ssl
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,24 +141,25 @@ def start_apiserver(
     return server, endpoint
 
 
-def apiserver_is_ready(endpoint: KubeEndpoint) -> bool:
-    """/readyz passes only after the post-start hooks, including RBAC's bootstrap roles."""
-    response = httpx.get(
-        f"{endpoint.url}/readyz",
+def _get(endpoint: KubeEndpoint, path: str) -> httpx.Response:
+    # The CA file appears only once the apiserver has written its certificates; until then
+    # this raises, which a readiness probe counts as "not yet".
+    trust = ssl.create_default_context(cafile=str(endpoint.ca_file))
+    return httpx.get(
+        f"{endpoint.url}{path}",
         headers={"Authorization": f"Bearer {endpoint.token}"},
-        verify=str(endpoint.ca_file),
+        verify=trust,
         timeout=5,
     )
-    return response.status_code == 200
+
+
+def apiserver_is_ready(endpoint: KubeEndpoint) -> bool:
+    """/readyz passes only after the post-start hooks, including RBAC's bootstrap roles."""
+    return _get(endpoint, "/readyz").status_code == 200
 
 
 def apiserver_version(endpoint: KubeEndpoint) -> str:
-    response = httpx.get(
-        f"{endpoint.url}/version",
-        headers={"Authorization": f"Bearer {endpoint.token}"},
-        verify=str(endpoint.ca_file),
-        timeout=5,
-    )
+    response = _get(endpoint, "/version")
     response.raise_for_status()
     return str(response.json()["gitVersion"])
 
