@@ -45,6 +45,7 @@ class Stack:
     kube_version: str | None = None
     netbird: NetBirdEndpoint | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    reused: bool = False
     _start_failure: Exception | None = field(default=None, repr=False)
 
     @classmethod
@@ -144,8 +145,9 @@ class Stack:
             versions.append(f"kube-apiserver {self.kube_version}")
         if self.netbird is not None:
             versions.append(f"netbird-server {self.binaries.netbird_version}")
+        origin = "reused from `python -m tests.e2e.stack up`, " if self.reused else ""
         return (
-            f"e2e stack ({', '.join(versions) or 'nothing started'}); ready after: "
+            f"e2e stack ({origin}{', '.join(versions) or 'nothing started'}); ready after: "
             f"{', '.join(parts) or '-'}; logs in {self.workdir / 'logs'}"
         )
 
@@ -181,7 +183,7 @@ class Stack:
     def from_state(cls, workdir: Path) -> Stack:
         """The stack a previous `up` left running in workdir (it is not stopped on exit)."""
         state = json.loads((workdir / STATE_FILE).read_text())
-        stack = cls(workdir=workdir, die_with_parent=False, owns_workdir=False)
+        stack = cls(workdir=workdir, die_with_parent=False, owns_workdir=False, reused=True)
         stack.servers = [
             ServerProcess(name=s["name"], pid=s["pid"], binary=s["binary"], log_path=Path(s["log"]))
             for s in state["servers"]
