@@ -77,6 +77,10 @@ def _cmd_run(namespaces: list[str]) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Per-request and per-tick lines would bury what matters; our own INFO lines say what
+    # changed in NetBird and why a resource is not Ready.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     try:
         settings = load_settings()
         settings.api_token()

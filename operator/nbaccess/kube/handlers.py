@@ -85,7 +85,7 @@ async def run_pass(
     rt.metrics.observe_reconcile(kind.kind, outcome.phase.value, time.monotonic() - started)
     rt.liveness.beat()
     _write(kind, body, patch, current, outcome)
-    await _after(rt, kind, body, current, outcome, extra)
+    _after(rt, kind, current, outcome)
     return outcome
 
 
@@ -120,30 +120,15 @@ def _previous_verdict(status: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-async def _after(
-    rt: Runtime,
-    kind: KindReconciler[Any],
-    body: kopf.Body,
-    current: Pass,
-    outcome: Outcome,
-    extra: Mapping[str, Any],
-) -> None:
-    ready_now = outcome.phase is Phase.READY
-    counts: dict[CrKey, bool] = {}
-    for key, store in indexes._stores(extra, [indexes.state_index_name(kind.plural)]):
-        for value in store:
-            counts[key] = value.state.ready
-    counts[CrKey(kind.kind, current.namespace, current.name)] = ready_now
-    rt.metrics.set_resource_counts(kind.kind, counts.values())
-    if ready_now and rt.waker is not None:
-        me = CrKey(kind.kind, current.namespace, current.name)
-        waiting = indexes.waiting_referrers(extra, rt.plurals, me)
-        if waiting:
-            await rt.waker.wake(waiting, f"{me} is Ready")
+def _after(rt: Runtime, kind: KindReconciler[Any], current: Pass, outcome: Outcome) -> None:
+    # The tracker itself is fed by the watch (see tracker.py); only the gauge looks ahead.
+    readiness = rt.tracker.readiness(kind.kind)
+    readiness[CrKey(kind.kind, current.namespace, current.name)] = outcome.phase is Phase.READY
+    rt.metrics.set_resource_counts(kind.kind, readiness.values())
 
 
 def register_kind(registry: kopf.OperatorRegistry, rt: Runtime, kind: KindReconciler[Any]) -> None:
-    indexes.register_indexes(registry, kind)
+    indexes.register_indexes(registry, kind, rt.tracker)
 
     async def on_change(body: kopf.Body, patch: kopf.Patch, **extra: Any) -> None:
         key = CrKey(kind.kind, body.metadata.namespace or "", body.metadata.name or "")
@@ -180,6 +165,8 @@ def register_kind(registry: kopf.OperatorRegistry, rt: Runtime, kind: KindReconc
                     err.message, delay=rt.settings.nbaccess_resync_seconds
                 ) from err
         rt.locks.pop(key, None)
+        rt.tracker.forget(key)
+        rt.metrics.set_resource_counts(kind.kind, rt.tracker.readiness(kind.kind).values())
 
     resource = (GROUP, VERSION, kind.plural)
     prefix = kind.plural

@@ -12,6 +12,7 @@ from typing import Any
 
 import kopf
 
+from nbaccess.kube.tracker import Tracker
 from nbaccess.reconcile.kinds import GROUP, ID_ANNOTATION, VERSION, KindReconciler
 from nbaccess.reconcile.outcome import ReconcileError
 from nbaccess.reconcile.refs import CrDirectory, CrKey, CrState
@@ -32,9 +33,12 @@ def refs_index_name(plural: str) -> str:
     return f"{plural}_refs"
 
 
-def register_indexes(registry: kopf.OperatorRegistry, kind: KindReconciler[Any]) -> None:
+def register_indexes(
+    registry: kopf.OperatorRegistry, kind: KindReconciler[Any], tracker: Tracker
+) -> None:
+    # async: kopf runs sync callbacks in threads, and the tracker schedules wake-ups on the loop.
     @kopf.index(GROUP, VERSION, kind.plural, registry=registry, id=state_index_name(kind.plural))
-    def _state(
+    async def _state(
         *,
         namespace: str | None,
         name: str,
@@ -48,16 +52,25 @@ def register_indexes(registry: kopf.OperatorRegistry, kind: KindReconciler[Any])
             ready=is_ready(status),
             facts=kind.facts(status),
         )
-        return {CrKey(kind.kind, namespace or "", name): IndexedState(state, ready_reason(status))}
+        key = CrKey(kind.kind, namespace or "", name)
+        reason = ready_reason(status)
+        tracker.seen(key, state.ready, reason)
+        return {key: IndexedState(state, reason)}
 
+    # async: kopf runs sync callbacks in threads, and the tracker schedules wake-ups on the loop.
     @kopf.index(GROUP, VERSION, kind.plural, registry=registry, id=refs_index_name(kind.plural))
-    def _refs(*, namespace: str | None, name: str, spec: kopf.Spec, **_: Any) -> dict[CrKey, CrKey]:
+    async def _refs(
+        *, namespace: str | None, name: str, spec: kopf.Spec, **_: Any
+    ) -> dict[CrKey, CrKey]:
+        me = CrKey(kind.kind, namespace or "", name)
         try:
             parsed = kind.parse(spec)
         except ReconcileError:
+            tracker.references(me, [])
             return {}
-        me = CrKey(kind.kind, namespace or "", name)
-        return {dep: me for dep in kind.references(namespace or "", parsed)}
+        dependencies = list(kind.references(namespace or "", parsed))
+        tracker.references(me, dependencies)
+        return {dep: me for dep in dependencies}
 
 
 def _stores(indexes: Mapping[str, Any], names: Iterable[str]) -> Iterable[tuple[Any, Any]]:
@@ -76,23 +89,3 @@ def directory(indexes: Mapping[str, Any], plurals: Iterable[str]) -> CrDirectory
         for value in store:
             entries[key] = value.state
     return CrDirectory(entries)
-
-
-def waiting_referrers(
-    indexes: Mapping[str, Any], plurals: Iterable[str], dependency: CrKey
-) -> list[CrKey]:
-    """CRs that reference `dependency` and are waiting (no status yet, or DependencyNotReady)."""
-    plurals = list(plurals)
-    reasons: dict[CrKey, str | None] = {}
-    for key, store in _stores(indexes, [state_index_name(p) for p in plurals]):
-        for value in store:
-            reasons[key] = value.reason
-    found: list[CrKey] = []
-    for plural in plurals:
-        index = indexes.get(refs_index_name(plural))
-        if index is None or dependency not in index:
-            continue
-        for referrer in index[dependency]:
-            if reasons.get(referrer) in (None, "DependencyNotReady") and referrer not in found:
-                found.append(referrer)
-    return found

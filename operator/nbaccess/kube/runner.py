@@ -62,7 +62,7 @@ async def run_operator(
     metrics = metrics or Metrics()
     liveness = Liveness()
     rt = Runtime(settings=settings, kinds=kinds or all_kinds(), metrics=metrics, liveness=liveness)
-    rt.waker = Waker(_kube_api(), {k.kind: k.plural for k in rt.kinds})
+    rt.tracker.wake = Waker(_kube_api(), {k.kind: k.plural for k in rt.kinds}).wake
     server = serve(metrics, liveness, settings.nbaccess_metrics_port)
     log.info("metrics on :%d/metrics", server.server_address[1])
 

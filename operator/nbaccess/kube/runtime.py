@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nbaccess.config import Settings
-from nbaccess.kube.wake import Waker
+from nbaccess.kube.tracker import Tracker
 from nbaccess.metrics import Liveness, Metrics
 from nbaccess.netbird.client import NetBirdClient
 from nbaccess.reconcile.kinds import KindReconciler
@@ -22,7 +22,7 @@ class Runtime:
     kinds: Sequence[KindReconciler[Any]]
     metrics: Metrics
     liveness: Liveness
-    waker: Waker | None = None
+    tracker: Tracker = field(default_factory=Tracker)
     netbird: NetBirdClient | None = None
     # One pass at a time per object: the drift timer and a change handler must not interleave.
     locks: defaultdict[CrKey, asyncio.Lock] = field(

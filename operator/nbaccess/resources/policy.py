@@ -182,6 +182,7 @@ class NetBirdPolicyStatus(ManagedStatus):
     )
     enabled_in_netbird: bool | None = Field(
         None,
+        alias="enabledInNetBird",
         description=(
             "Whether the policy is enabled in NetBird now: false once expiresAt has passed, "
             "true while the Default-policy interlock keeps Default on."

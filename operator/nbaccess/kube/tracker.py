@@ -1,0 +1,70 @@
+"""Who waits for whom, and the moment a dependency is seen Ready.
+
+Waking a referrer from the dependency's own handler races the status write: the referrer's
+pass can run before the Ready status reaches the index and find the dependency still not
+Ready. The index callbacks run when the watch delivers the object, i.e. after the status is
+stored and in the index, so the wake-up is triggered from there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from nbaccess.reconcile.refs import CrKey
+
+log = logging.getLogger(__name__)
+
+Wake = Callable[[list[CrKey], str], Coroutine[Any, Any, None]]
+
+
+class Tracker:
+    def __init__(self) -> None:
+        self._ready: dict[CrKey, bool] = {}
+        self._reason: dict[CrKey, str | None] = {}
+        self._referrers: defaultdict[CrKey, set[CrKey]] = defaultdict(set)
+        self._references: dict[CrKey, set[CrKey]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.wake: Wake | None = None
+
+    def references(self, referrer: CrKey, dependencies: list[CrKey]) -> None:
+        for old in self._references.get(referrer, set()) - set(dependencies):
+            self._referrers[old].discard(referrer)
+        self._references[referrer] = set(dependencies)
+        for dep in dependencies:
+            self._referrers[dep].add(referrer)
+
+    def waiting_for(self, dependency: CrKey) -> list[CrKey]:
+        """Referrers with no verdict yet or waiting on a dependency."""
+        return sorted(
+            (
+                r
+                for r in self._referrers.get(dependency, ())
+                if self._reason.get(r) in (None, "DependencyNotReady")
+            ),
+            key=str,
+        )
+
+    def seen(self, key: CrKey, ready: bool, reason: str | None) -> None:
+        """Record what the watch shows; on a turn to Ready, wake whoever waits for `key`."""
+        was_ready = self._ready.get(key, False)
+        self._ready[key] = ready
+        self._reason[key] = reason
+        if ready and not was_ready and self.wake is not None:
+            waiting = self.waiting_for(key)
+            if waiting:
+                task = asyncio.get_running_loop().create_task(self.wake(waiting, f"{key} is Ready"))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    def readiness(self, kind: str) -> dict[CrKey, bool]:
+        return {key: ready for key, ready in self._ready.items() if key.kind == kind}
+
+    def forget(self, key: CrKey) -> None:
+        self._ready.pop(key, None)
+        self._reason.pop(key, None)
+        self.references(key, [])
+        self._references.pop(key, None)
