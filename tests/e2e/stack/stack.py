@@ -134,7 +134,7 @@ class Stack:
         self.servers.clear()
         self.kube = None
         self.netbird = None
-        if self.owns_workdir and os.environ.get("NBACCESS_STACK_KEEP") != "1":
+        if self._removes_workdir():
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def describe(self) -> str:
@@ -148,8 +148,16 @@ class Stack:
         origin = "reused from `python -m tests.e2e.stack up`, " if self.reused else ""
         return (
             f"e2e stack ({origin}{', '.join(versions) or 'nothing started'}); ready after: "
-            f"{', '.join(parts) or '-'}; logs in {self.workdir / 'logs'}"
+            f"{', '.join(parts) or '-'}; {self._where_logs_stay()}"
         )
+
+    def _removes_workdir(self) -> bool:
+        return self.owns_workdir and os.environ.get("NBACCESS_STACK_KEEP") != "1"
+
+    def _where_logs_stay(self) -> str:
+        if self._removes_workdir():
+            return "server logs are removed at the end (NBACCESS_STACK_KEEP=1 keeps them)"
+        return f"server logs in {self.workdir / 'logs'}"
 
     # --- state file, so `python -m tests.e2e.stack down/env` can find a stack `up` started ---
 
