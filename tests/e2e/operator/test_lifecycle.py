@@ -15,12 +15,12 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(3)}"
 
 
-def group(name: str, **spec: Any) -> dict[str, Any]:
+def group(cr_name: str, **spec: Any) -> dict[str, Any]:
     return {
         "apiVersion": "nbaccess.dev/v1alpha1",
         "kind": "NetBirdGroup",
-        "metadata": {"name": name},
-        "spec": {"name": name, **spec},
+        "metadata": {"name": cr_name},
+        "spec": {"name": cr_name, **spec},
     }
 
 
