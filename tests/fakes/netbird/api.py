@@ -108,7 +108,8 @@ class NetBirdApi:
         if found == "not found":
             return self._page_not_found()
         if found == "method not allowed":
-            return 405, {}, b""
+            # The real router (v0.77.1) answers a wrong method like an unknown route, not 405.
+            return self._page_not_found()
         assert not isinstance(found, str)
         route, params = found
         lowered = {name.lower(): value for name, value in headers.items()}
