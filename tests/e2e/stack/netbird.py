@@ -8,7 +8,11 @@ port here; geolocation must be off or the server tries to download GeoLite and e
 
 from __future__ import annotations
 
+import fcntl
+import os
 import secrets
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,10 +20,14 @@ from typing import Any
 import httpx
 import yaml
 
+from tests.e2e.stack.binaries import cache_dir
 from tests.e2e.stack.ports import free_tcp_port, free_udp_port
 from tests.e2e.stack.processes import ServerProcess, StackStartError, start_server
 
 NETBIRD_READY_TIMEOUT = 120.0
+# The combined server always opens a second gRPC listener on :33073 (management's legacy
+# port, all interfaces, not configurable), so two servers cannot run on one machine at once.
+LEGACY_PORT_WAIT_SECONDS = 1800.0
 SETUP_ADMIN = {
     "email": "admin@nbaccess-e2e.test",
     "name": "nbaccess e2e admin",
@@ -67,14 +75,46 @@ def start_netbird(
     config_path = folder / "config.yaml"
     config_path.write_text(yaml.safe_dump(server_config(port, data_dir), sort_keys=False))
     config_path.chmod(0o600)
-    server = start_server(
-        "netbird-server",
-        [binary, "--config", config_path],
-        workdir / "logs" / "netbird-server.log",
-        env={"NB_DISABLE_GEOLOCATION": "true", "NB_SETUP_PAT_ENABLED": "true"},
-        die_with_parent=die_with_parent,
-    )
+    lock = _legacy_port_lock()
+    try:
+        server = start_server(
+            "netbird-server",
+            [binary, "--config", config_path],
+            workdir / "logs" / "netbird-server.log",
+            env={"NB_DISABLE_GEOLOCATION": "true", "NB_SETUP_PAT_ENABLED": "true"},
+            die_with_parent=die_with_parent,
+            pass_fds=[lock],
+        )
+    finally:
+        # The server holds the inherited lock until it exits; ours is not needed any more.
+        os.close(lock)
     return server, f"http://127.0.0.1:{port}"
+
+
+def _legacy_port_lock() -> int:
+    """An fd holding the machine-wide netbird-server lock; waits while another stack has it."""
+    path = cache_dir() / "netbird-server.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + LEGACY_PORT_WAIT_SECONDS
+    announced = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                raise StackStartError(
+                    "netbird-server", f"another netbird-server held {path} too long", path
+                ) from None
+            if not announced:
+                print(
+                    "waiting for another test stack's netbird-server to stop (it owns port 33073)",
+                    file=sys.stderr,
+                )
+                announced = True
+            time.sleep(1)
 
 
 def instance_answers(url: str) -> bool:

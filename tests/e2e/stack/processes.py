@@ -73,8 +73,12 @@ def start_server(
     *,
     env: Mapping[str, str] | None = None,
     die_with_parent: bool = True,
+    pass_fds: Sequence[int] = (),
 ) -> ServerProcess:
-    """Start argv in a new session with stdout and stderr going to log_path."""
+    """Start argv in a new session with stdout and stderr going to log_path.
+
+    `pass_fds` are inherited by the server, e.g. a lock that must live exactly as long as it.
+    """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     full_env = dict(os.environ)
     full_env.update(env or {})
@@ -87,6 +91,7 @@ def start_server(
             env=full_env,
             start_new_session=True,
             preexec_fn=_die_with_parent if die_with_parent else None,
+            pass_fds=tuple(pass_fds),
         )
     return ServerProcess(
         name=name, pid=popen.pid, binary=os.fspath(argv[0]), log_path=log_path, popen=popen
