@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from tests.e2e.operator.harness import ROOT, Kubectl, NetBirdApi
 from tests.e2e.stack import Stack
@@ -51,10 +52,70 @@ def netbird(netbird_url: str, netbird_token: str) -> Iterator[NetBirdApi]:
     api.close()
 
 
+CHART = ROOT / "charts/netbird-access-operator"
+RELEASE_NAMESPACE = "nbaccess-system"
+
+
+@pytest.fixture(scope="session")
+def operator_kubeconfig(
+    stack: Stack, kubectl: Kubectl, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A kubeconfig for the chart's ServiceAccount: the operator runs with the chart's RBAC,
+    so a permission the chart forgot fails here, not in a user's cluster."""
+    rendered = subprocess.run(
+        [
+            str(stack.binaries.helm),
+            "template",
+            "nbaccess",
+            str(CHART),
+            "--namespace",
+            RELEASE_NAMESPACE,
+            "--show-only",
+            "templates/serviceaccount.yaml",
+            "--show-only",
+            "templates/rbac.yaml",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    kubectl.run("create", "namespace", RELEASE_NAMESPACE, check=False)
+    kubectl.run("apply", "-n", RELEASE_NAMESPACE, "-f", "-", stdin=rendered)
+    account = next(
+        doc["metadata"]["name"]
+        for doc in yaml.safe_load_all(rendered)
+        if doc and doc["kind"] == "ServiceAccount"
+    )
+    token = kubectl.run(
+        "create", "token", account, "-n", RELEASE_NAMESPACE, "--duration=6h"
+    ).strip()
+    assert stack.kube is not None
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": "e2e",
+                "cluster": {
+                    "server": stack.kube.url,
+                    "certificate-authority": str(stack.kube.ca_file),
+                },
+            }
+        ],
+        "users": [{"name": account, "user": {"token": token}}],
+        "contexts": [{"name": "operator", "context": {"cluster": "e2e", "user": account}}],
+        "current-context": "operator",
+    }
+    path = tmp_path_factory.mktemp("operator-rbac") / "kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return path
+
+
 @pytest.fixture(scope="session")
 def operator(
     crds: None,
-    kubeconfig_path: Path,
+    operator_kubeconfig: Path,
     netbird_url: str,
     netbird_token: str,
     tmp_path_factory: pytest.TempPathFactory,
@@ -63,7 +124,7 @@ def operator(
     log = tmp_path_factory.mktemp("operator") / "operator.log"
     env = {
         **os.environ,
-        "KUBECONFIG": str(kubeconfig_path),
+        "KUBECONFIG": str(operator_kubeconfig),
         "NETBIRD_API_URL": netbird_url,
         "NETBIRD_API_TOKEN": netbird_token,
         "NBACCESS_METRICS_PORT": str(port),
