@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: test lint unit stack demo crds clean
+.PHONY: test lint unit stack demo demo-stop crds clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test: lint stack
 # Starts the real stack, runs the operator and applies examples/three-tier (see hack/demo.sh).
 demo: $(BIN)/.installed stack
 	bash hack/demo.sh
+
+# Stops what `make demo` left running (the operator, then the stack).
+demo-stop: $(BIN)/.installed
+	bash hack/demo.sh stop
 
 # Regenerates crds/ (and the chart's copy) from the pydantic models.
 crds: $(BIN)/.installed

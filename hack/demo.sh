@@ -11,6 +11,11 @@ py=${PYTHON:-.venv/bin/python}
 namespace=${DEMO_NAMESPACE:-orders-prod}
 state=${NBACCESS_STACK_DIR:-$HOME/.cache/nbaccess-e2e/run}
 
+if [ "${1:-}" = stop ]; then
+  if [ -f "$state/operator.pid" ]; then kill "$(cat "$state/operator.pid")" 2>/dev/null || true; fi
+  exec "$py" -m tests.e2e.stack down
+fi
+
 . tests/e2e/stack/versions.env
 kubectl="$(bash tests/e2e/stack/build.sh --print-dir)/kubernetes-$KUBERNETES_VERSION/bin/kubectl"
 
@@ -47,5 +52,5 @@ Done. The declared groups, posture checks and policies now exist in NetBird ($NE
   export KUBECONFIG=$KUBECONFIG
   $kubectl get netbird -n $namespace
   curl -s localhost:${NBACCESS_METRICS_PORT:-8080}/metrics | grep ^nbaccess_
-Stop everything: kill \$(cat $state/operator.pid); $py -m tests.e2e.stack down
+Stop everything: make demo-stop
 MSG
