@@ -12,6 +12,7 @@ import fcntl
 import os
 import secrets
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,6 @@ from typing import Any
 import httpx
 import yaml
 
-from tests.e2e.stack.binaries import cache_dir
 from tests.e2e.stack.ports import free_tcp_port, free_udp_port
 from tests.e2e.stack.processes import ServerProcess, StackStartError, start_server
 
@@ -93,8 +93,8 @@ def start_netbird(
 
 def _legacy_port_lock() -> int:
     """An fd holding the machine-wide netbird-server lock; waits while another stack has it."""
-    path = cache_dir() / "netbird-server.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # Machine-wide, not per build cache: the port is machine-wide.
+    path = Path(tempfile.gettempdir()) / "nbaccess-netbird-server.lock"
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + LEGACY_PORT_WAIT_SECONDS
     announced = False
