@@ -47,7 +47,8 @@ class Condition:
     message: str = ""
 
 
-def _timestamp(now: dt.datetime) -> str:
+def timestamp(now: dt.datetime) -> str:
+    """RFC 3339 in UTC, to the second, as Kubernetes writes times."""
     return now.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -85,7 +86,7 @@ def merge_conditions(
         if old is not None and old.get("status") == cond.status and old.get("lastTransitionTime"):
             since = str(old["lastTransitionTime"])
         else:
-            since = _timestamp(now)
+            since = timestamp(now)
         merged.append(
             {
                 "type": cond.type,

@@ -14,9 +14,9 @@ import logging
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
+from nbaccess.conditions import timestamp
 from nbaccess.reconcile.kinds import GROUP, VERSION
 from nbaccess.reconcile.refs import CrKey
-from nbaccess.reconcile.status import timestamp
 
 REQUESTED_AT = "reconcile.nbaccess.dev/requested-at"
 

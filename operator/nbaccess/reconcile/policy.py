@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from nbaccess.conditions import Phase
+from nbaccess.conditions import Phase, timestamp
 from nbaccess.netbird.client import NetBirdClient, policy_dropped_ids
 from nbaccess.netbird.models import (
     Policy,
@@ -35,7 +35,7 @@ from nbaccess.reconcile.resolve import (
     posture_keys,
 )
 from nbaccess.reconcile.specs import parse_spec
-from nbaccess.reconcile.status import parse_timestamp, timestamp
+from nbaccess.reconcile.status import parse_timestamp
 from nbaccess.resources.policy import NetBirdPolicySpec
 
 DEFAULT_POLICY = "Default"

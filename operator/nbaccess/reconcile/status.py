@@ -14,12 +14,9 @@ from nbaccess.conditions import (
     merge_conditions,
     observed_generation,
     phase_conditions,
+    timestamp,
 )
 from nbaccess.reconcile.outcome import Outcome
-
-
-def timestamp(now: dt.datetime) -> str:
-    return now.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_timestamp(value: object) -> dt.datetime | None:
