@@ -165,9 +165,21 @@ def test_deletion_policy_and_adoption_and_hands_off_what_is_not_ours(
             ],
         },
     )
+    foreign_check = netbird.post(
+        "posture-checks",
+        {
+            "name": unique("hand-made"),
+            "description": "made in the dashboard",
+            "checks": {"nb_version_check": {"min_version": "0.50.0"}},
+        },
+    )
     untouched = {
         "groups": (foreign_group["id"], netbird.raw(f"groups/{foreign_group['id']}")),
         "policies": (foreign_policy["id"], netbird.raw(f"policies/{foreign_policy['id']}")),
+        "posture-checks": (
+            foreign_check["id"],
+            netbird.raw(f"posture-checks/{foreign_check['id']}"),
+        ),
     }
 
     # A clash with a same-named group is Stalled until adoption is asked for.
