@@ -6,15 +6,24 @@ loudly (fail with NBACCESS_E2E_REQUIRED=1); see tests/e2e/stack/build.sh.
 
 from __future__ import annotations
 
-import re
-import secrets
+import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
+from tests.e2e.harness import NetBirdApi
+from tests.e2e.kubectl import Kubectl
+from tests.e2e.namespaces import new_namespace
+from tests.e2e.operator_process import (
+    OperatorProcess,
+    OperatorStartError,
+    chart_kubeconfig,
+    start_operator,
+)
 from tests.e2e.stack import (
     KubeEndpoint,
     NetBirdEndpoint,
@@ -104,9 +113,55 @@ def netbird_token(netbird_endpoint: NetBirdEndpoint) -> str:
 
 @pytest.fixture
 def namespace(kube_api: k8s.ApiClient, request: pytest.FixtureRequest) -> str:
-    """A new namespace for this test. Never deleted: without a controller-manager a deleted
-    namespace stays Terminating forever, so every test gets a fresh name instead."""
-    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
-    name = f"e2e-{slug}-{secrets.token_hex(3)}"
-    k8s.CoreV1Api(kube_api).create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name)))
-    return name
+    """A new namespace for this test (see namespaces.py for why it is never re-used)."""
+    return new_namespace(kube_api, request.node.name)
+
+
+# ---- shared by every folder: one kubectl, one CRD install, one operator per session --------
+# (pytest keeps one instance of a session fixture per defining conftest, so these must live
+# here rather than be re-exported from a folder's conftest).
+
+
+@pytest.fixture(scope="session")
+def kubectl(shared_stack: Stack, kubeconfig_path: Path) -> Kubectl:
+    return Kubectl(shared_stack.binaries.kubectl, kubeconfig_path)
+
+
+@pytest.fixture(scope="session")
+def crds(kubectl: Kubectl) -> list[dict[str, Any]]:
+    """Our CRDs, applied and Established, as the apiserver stores them."""
+    return kubectl.apply_crds()
+
+
+@pytest.fixture(scope="session")
+def netbird(netbird_url: str, netbird_token: str) -> Iterator[NetBirdApi]:
+    api = NetBirdApi(netbird_url, netbird_token)
+    yield api
+    api.close()
+
+
+@pytest.fixture(scope="session")
+def operator_kubeconfig(
+    stack: Stack, kubectl: Kubectl, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    return chart_kubeconfig(stack, kubectl, tmp_path_factory.mktemp("operator-rbac"))
+
+
+@pytest.fixture(scope="session")
+def operator(
+    crds: list[dict[str, Any]],
+    operator_kubeconfig: Path,
+    netbird_url: str,
+    netbird_token: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[OperatorProcess]:
+    try:
+        running = start_operator(
+            operator_kubeconfig, netbird_url, netbird_token, tmp_path_factory.mktemp("operator")
+        )
+    except OperatorStartError as exc:
+        pytest.fail(str(exc))
+    yield running
+    running.stop()
+    if os.environ.get("NBACCESS_E2E_SHOW_OPERATOR_LOG"):
+        print(running.log_tail(200))

@@ -14,7 +14,8 @@ from kubernetes import client as k8s
 from nbaccess.resources.kinds import API_VERSION, CATEGORY, KINDS, KindInfo, printer_columns
 from nbaccess.resources.policy import NetBirdPolicySpec
 from tests.cases.valid_objects import VALID_OBJECTS
-from tests.e2e.crds.conftest import CRD_DIR, Kubectl, new_namespace
+from tests.e2e.kubectl import CRD_DIR, Kubectl
+from tests.e2e.namespaces import new_namespace
 
 pytestmark = pytest.mark.usefixtures("crds")
 

@@ -14,7 +14,7 @@ import pytest
 from nbaccess.resources.validation import validate_object
 from tests.cases.invalid_objects import INVALID_OBJECTS, InvalidCase
 from tests.cases.valid_objects import VALID_OBJECTS, ValidCase
-from tests.e2e.crds.conftest import Kubectl
+from tests.e2e.kubectl import Kubectl
 
 pytestmark = pytest.mark.usefixtures("crds")
 
@@ -54,7 +54,7 @@ def test_the_error_parser_reads_kubectls_messages() -> None:
 def test_valid_example_is_accepted_by_apiserver_and_models(
     case: ValidCase, kubectl: Kubectl, module_namespace: str
 ) -> None:
-    applied = kubectl.apply(module_namespace, case.fresh())
+    applied = kubectl.try_apply(module_namespace, case.fresh())
 
     assert applied.returncode == 0, applied.stderr
     assert applied.stderr == "", "the apiserver warned about a valid example"
@@ -67,11 +67,11 @@ def test_invalid_entry_is_rejected_naming_its_field_by_apiserver_and_models(
 ) -> None:
     if case.before is not None:
         # A change: the object as it was must be fine on both sides; only the change is not.
-        created = kubectl.apply(module_namespace, case.before)
+        created = kubectl.try_apply(module_namespace, case.before)
         assert created.returncode == 0, created.stderr
         assert validate_object(case.before) == []
 
-    rejected = kubectl.apply(module_namespace, case.fresh())
+    rejected = kubectl.try_apply(module_namespace, case.fresh())
     offline = validate_object(case.fresh(), case.before)
 
     assert rejected.returncode != 0, f"the apiserver accepted {case.id}: {rejected.stdout}"

@@ -7,8 +7,9 @@ import time
 from typing import Any
 
 from nbaccess.conditions import kstatus_violations
-from tests.e2e.operator.conftest import RESYNC_SECONDS, RETRY_SECONDS, OperatorProcess
-from tests.e2e.operator.harness import Kubectl, NetBirdApi, eventually, write_requests
+from tests.e2e.harness import NetBirdApi, eventually, write_requests
+from tests.e2e.kubectl import Kubectl
+from tests.e2e.operator_process import RESYNC_SECONDS, RETRY_SECONDS, OperatorProcess
 
 
 def unique(prefix: str) -> str:
@@ -43,7 +44,7 @@ def policy(name: str, source: str, destination: str, **spec: Any) -> dict[str, A
 
 
 def wait_ready(kubectl: Kubectl, namespace: str, kind: str, name: str, timeout: int = 60) -> None:
-    kubectl.run(
+    kubectl.ok(
         "wait", "-n", namespace, "--for=condition=Ready", f"{kind}/{name}", f"--timeout={timeout}s"
     )
 
@@ -208,7 +209,7 @@ def test_deletion_policy_and_adoption_and_hands_off_what_is_not_ours(
     wait_ready(kubectl, namespace, "netbirdgroup", orphaned)
 
     for name in (deleted, orphaned, "adopted", "clash"):
-        kubectl.run("delete", "-n", namespace, "netbirdgroup", name, "--timeout=60s")
+        kubectl.ok("delete", "-n", namespace, "netbirdgroup", name, "--timeout=60s")
     assert netbird.by_name("groups", deleted) == []
     assert len(netbird.by_name("groups", orphaned)) == 1
     assert netbird.by_name("groups", adopted_name) == []  # adopted, then deleted: ours now

@@ -8,8 +8,9 @@ from typing import Any
 import yaml
 
 from nbaccess.conditions import kstatus_violations
-from tests.e2e.operator.conftest import OperatorProcess
-from tests.e2e.operator.harness import ROOT, Kubectl, NetBirdApi, metric_sum
+from tests.e2e.harness import NetBirdApi, metric_sum
+from tests.e2e.kubectl import ROOT, Kubectl
+from tests.e2e.operator_process import OperatorProcess
 
 EXAMPLE = ROOT / "examples/three-tier"
 
@@ -34,12 +35,12 @@ def test_three_tier_example_converges_in_one_apply(
 ) -> None:
     before = snapshot(netbird)
 
-    kubectl.run("apply", "-n", namespace, "-f", str(EXAMPLE))
-    kubectl.run(
+    kubectl.ok("apply", "-n", namespace, "-f", str(EXAMPLE))
+    kubectl.ok(
         "wait", "-n", namespace, "--for=condition=Ready", "netbird", "--all", "--timeout=120s"
     )
 
-    objects = json.loads(kubectl.run("get", "netbird", "-n", namespace, "-o", "json"))["items"]
+    objects = json.loads(kubectl.ok("get", "netbird", "-n", namespace, "-o", "json"))["items"]
     docs = declared()
     assert len(objects) == len(docs)
     for obj in objects:

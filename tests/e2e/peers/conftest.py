@@ -1,10 +1,4 @@
-"""Real NetBird peers enrolled with setup keys, and the operator to act on their groups.
-
-The operator fixtures (and those it depends on) are the ones tests/e2e/operator defines,
-re-exported here. Pytest keeps one instance per defining conftest, so running this folder
-together with tests/e2e/operator starts a second operator process: until those fixtures live
-in tests/e2e/conftest.py, run the folders separately.
-"""
+"""Real NetBird peers enrolled with setup keys (the operator fixture is tests/e2e's)."""
 
 from __future__ import annotations
 
@@ -14,21 +8,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from kubernetes import client as k8s
 
-from tests.e2e.operator.conftest import crds, kubectl, netbird, operator, operator_kubeconfig
-from tests.e2e.operator.harness import NetBirdApi
+from tests.e2e.harness import NetBirdApi
+from tests.e2e.namespaces import new_namespace
+from tests.e2e.operator_process import OPERATED_PREFIX
 from tests.e2e.stack import Stack
 from tests.e2e.stack.peer import PeerProcess, start_peer
-
-__all__ = [
-    "crds",
-    "enroll",
-    "kubectl",
-    "netbird",
-    "operator",
-    "operator_kubeconfig",
-    "setup_key",
-]
 
 
 @dataclass(frozen=True)
@@ -88,3 +74,9 @@ def enroll(
             netbird.delete(f"/peers/{peer.netbird_id}")
         except httpx.HTTPError as exc:
             print(f"could not delete peer {peer.name} from NetBird: {exc}")
+
+
+@pytest.fixture
+def namespace(kube_api: k8s.ApiClient, request: pytest.FixtureRequest) -> str:
+    """A namespace the session's operator watches."""
+    return new_namespace(kube_api, request.node.name, prefix=OPERATED_PREFIX)

@@ -6,8 +6,9 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from tests.e2e.operator.conftest import RETRY_SECONDS, OperatorProcess
-from tests.e2e.operator.harness import Kubectl, NetBirdApi, eventually
+from tests.e2e.harness import NetBirdApi, eventually
+from tests.e2e.kubectl import Kubectl
+from tests.e2e.operator_process import RETRY_SECONDS, OperatorProcess
 from tests.e2e.peers.conftest import SetupKey
 from tests.e2e.stack.peer import PeerProcess
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.operator.harness import NetBirdApi, eventually
+from tests.e2e.harness import NetBirdApi, eventually
 from tests.e2e.peers.conftest import SetupKey
 from tests.e2e.stack import Stack
 from tests.e2e.stack.peer import PeerProcess, PeerStartError, start_peer

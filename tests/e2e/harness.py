@@ -1,21 +1,15 @@
-"""Small tools the operator's e2e tests share: kubectl, a NetBird API client, /metrics."""
+"""Small tools e2e tests share: bounded waiting, a NetBird API client, /metrics."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 T = TypeVar("T")
-ROOT = Path(__file__).resolve().parents[3]
-GROUP = "nbaccess.dev"
 
 
 def eventually(check: Callable[[], T], timeout: float = 60.0, interval: float = 0.5) -> T:
@@ -28,41 +22,6 @@ def eventually(check: Callable[[], T], timeout: float = 60.0, interval: float = 
             if time.monotonic() >= deadline:
                 raise
             time.sleep(interval)
-
-
-@dataclass
-class Kubectl:
-    binary: Path
-    kubeconfig: Path
-
-    def run(self, *args: str, stdin: str | None = None, check: bool = True) -> str:
-        proc = subprocess.run(
-            [str(self.binary), f"--kubeconfig={self.kubeconfig}", *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        if check and proc.returncode != 0:
-            raise AssertionError(f"kubectl {' '.join(args)} failed: {proc.stderr.strip()}")
-        return proc.stdout + proc.stderr if not check else proc.stdout
-
-    def apply(self, namespace: str, manifest: str | dict[str, Any]) -> None:
-        text = manifest if isinstance(manifest, str) else json.dumps(manifest)
-        self.run("apply", "-n", namespace, "-f", "-", stdin=text)
-
-    def get(self, namespace: str, kind: str, name: str) -> dict[str, Any]:
-        return dict(json.loads(self.run("get", "-n", namespace, kind, name, "-o", "json")))
-
-    def status(self, namespace: str, kind: str, name: str) -> dict[str, Any]:
-        return dict(self.get(namespace, kind, name).get("status") or {})
-
-    def condition(self, namespace: str, kind: str, name: str, ctype: str) -> dict[str, Any]:
-        for cond in self.status(namespace, kind, name).get("conditions") or ():
-            if cond.get("type") == ctype:
-                return dict(cond)
-        return {}
 
 
 class NetBirdApi:

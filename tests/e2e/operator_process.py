@@ -1,0 +1,141 @@
+"""The operator as users run it: `nbaccess run` as a process, as the chart's ServiceAccount."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import yaml
+
+from tests.e2e.kubectl import ROOT, Kubectl
+from tests.e2e.stack import Stack
+from tests.e2e.stack.ports import free_tcp_port
+
+# Short enough that drift tests finish quickly; the retry tick is long on purpose, so that an
+# object turning Ready within seconds of its dependency proves the wake-up, not the retry.
+RESYNC_SECONDS = 15
+RETRY_SECONDS = 60
+# The operator watches only namespaces with this prefix, so objects other folders create
+# (e.g. the CRD tables, whose valid examples reuse the three-tier names) are not converged.
+OPERATED_PREFIX = "op-"
+CHART = ROOT / "charts/netbird-access-operator"
+RELEASE_NAMESPACE = "nbaccess-system"
+
+
+class OperatorStartError(RuntimeError):
+    pass
+
+
+@dataclass
+class OperatorProcess:
+    process: subprocess.Popen[bytes]
+    log: Path
+    metrics_url: str
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def chart_kubeconfig(stack: Stack, kubectl: Kubectl, folder: Path) -> Path:
+    """A kubeconfig for the chart's ServiceAccount, bound by the chart's own RBAC, so a
+    permission the chart forgot fails the e2e tier, not a user's first install."""
+    rendered = subprocess.run(
+        [
+            str(stack.binaries.helm),
+            "template",
+            "nbaccess",
+            str(CHART),
+            "--namespace",
+            RELEASE_NAMESPACE,
+            "--show-only",
+            "templates/serviceaccount.yaml",
+            "--show-only",
+            "templates/rbac.yaml",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    kubectl.run("create", "namespace", RELEASE_NAMESPACE)  # may exist: fine
+    kubectl.ok("apply", "-n", RELEASE_NAMESPACE, "-f", "-", stdin=rendered)
+    account = next(
+        doc["metadata"]["name"]
+        for doc in yaml.safe_load_all(rendered)
+        if doc and doc["kind"] == "ServiceAccount"
+    )
+    token = kubectl.ok("create", "token", account, "-n", RELEASE_NAMESPACE, "--duration=6h")
+    assert stack.kube is not None
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": "e2e",
+                "cluster": {
+                    "server": stack.kube.url,
+                    "certificate-authority": str(stack.kube.ca_file),
+                },
+            }
+        ],
+        "users": [{"name": account, "user": {"token": token.strip()}}],
+        "contexts": [{"name": "operator", "context": {"cluster": "e2e", "user": account}}],
+        "current-context": "operator",
+    }
+    path = folder / "kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return path
+
+
+def start_operator(
+    kubeconfig: Path, netbird_url: str, netbird_token: str, folder: Path
+) -> OperatorProcess:
+    """`nbaccess run` on the operated namespaces, returned once it serves /healthz."""
+    port = free_tcp_port()
+    log = folder / "operator.log"
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(kubeconfig),
+        "NETBIRD_API_URL": netbird_url,
+        "NETBIRD_API_TOKEN": netbird_token,
+        "NBACCESS_METRICS_PORT": str(port),
+        "NBACCESS_RESYNC_SECONDS": str(RESYNC_SECONDS),
+        "NBACCESS_RETRY_SECONDS": str(RETRY_SECONDS),
+    }
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "nbaccess.cli", "run", "--namespace", f"{OPERATED_PREFIX}*"],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+    running = OperatorProcess(process, log, f"http://127.0.0.1:{port}/metrics")
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise OperatorStartError(
+                f"nbaccess run exited with {process.returncode}:\n{running.log_tail()}"
+            )
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return running
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            running.stop()
+            raise OperatorStartError(f"no /healthz within 60s:\n{running.log_tail()}")
+        time.sleep(0.3)
