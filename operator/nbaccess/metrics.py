@@ -113,6 +113,16 @@ class Metrics:
         self.resources.labels(kind=kind, ready="True").set(sum(states))
         self.resources.labels(kind=kind, ready="False").set(len(states) - sum(states))
 
+    def set_object_gauge(self, name: str, namespace: str, obj: str, value: float) -> None:
+        """A per-object gauge a reconciler measured (see Outcome.measurements)."""
+        gauges = {
+            "routing_peers_connected": self.routing_peers_connected,
+            "routing_peers": self.routing_peers_total,
+        }
+        gauge = gauges.get(name)
+        if gauge is not None:
+            gauge.labels(namespace=namespace, name=obj).set(value)
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 

@@ -60,6 +60,7 @@ def _current(
         now=dt.datetime.now(dt.UTC),
         previous_status=status,
         annotations=annotations,
+        uid=str(meta.get("uid") or ""),
     )
 
 
@@ -125,6 +126,8 @@ def _after(rt: Runtime, kind: KindReconciler[Any], current: Pass, outcome: Outco
     readiness = rt.tracker.readiness(kind.kind)
     readiness[CrKey(kind.kind, current.namespace, current.name)] = outcome.phase is Phase.READY
     rt.metrics.set_resource_counts(kind.kind, readiness.values())
+    for name, value in outcome.measurements.items():
+        rt.metrics.set_object_gauge(name, current.namespace, current.name, value)
 
 
 def register_kind(registry: kopf.OperatorRegistry, rt: Runtime, kind: KindReconciler[Any]) -> None:

@@ -15,6 +15,7 @@ from kubernetes import config as k8s_config
 from nbaccess.config import Settings
 from nbaccess.kube import handlers
 from nbaccess.kube.runtime import Runtime
+from nbaccess.kube.secrets import KubeSecretStore
 from nbaccess.kube.wake import Waker
 from nbaccess.metrics import Liveness, Metrics, serve
 from nbaccess.netbird.client import ClientOptions, NetBirdClient, RequestRecord
@@ -61,8 +62,14 @@ async def run_operator(
 ) -> None:
     metrics = metrics or Metrics()
     liveness = Liveness()
-    rt = Runtime(settings=settings, kinds=kinds or all_kinds(), metrics=metrics, liveness=liveness)
-    rt.tracker.wake = Waker(_kube_api(), {k.kind: k.plural for k in rt.kinds}).wake
+    api = _kube_api()
+    rt = Runtime(
+        settings=settings,
+        kinds=kinds or all_kinds(KubeSecretStore(api)),
+        metrics=metrics,
+        liveness=liveness,
+    )
+    rt.tracker.wake = Waker(api, {k.kind: k.plural for k in rt.kinds}).wake
     server = serve(metrics, liveness, settings.nbaccess_metrics_port)
     log.info("metrics on :%d/metrics", server.server_address[1])
 

@@ -34,6 +34,7 @@ class Pass:
     now: dt.datetime
     previous_status: Mapping[str, Any] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
+    uid: str = ""
 
     @property
     def owner(self) -> str:

@@ -59,6 +59,8 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     # What changed in NetBird, for events ("created", "updated: ports", ...); empty = no writes.
     changes: list[str] = field(default_factory=list)
+    # Per-object gauges for /metrics, e.g. {"routing_peers_connected": 1, "routing_peers": 2}.
+    measurements: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def failed(cls, error: ReconcileError, netbird_id: str | None = None) -> Outcome:
