@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import yaml
@@ -35,10 +36,12 @@ def test_three_tier_example_converges_in_one_apply(
 ) -> None:
     before = snapshot(netbird)
 
+    applied = time.monotonic()
     kubectl.ok("apply", "-n", namespace, "-f", str(EXAMPLE))
     kubectl.ok(
         "wait", "-n", namespace, "--for=condition=Ready", "netbird", "--all", "--timeout=120s"
     )
+    print(f"three-tier example: every CR Ready {time.monotonic() - applied:.1f}s after apply")
 
     objects = json.loads(kubectl.ok("get", "netbird", "-n", namespace, "-o", "json"))["items"]
     docs = declared()
