@@ -6,6 +6,7 @@ from typing import Any
 
 from nbaccess.reconcile.group import GroupReconciler
 from nbaccess.reconcile.kinds import KindReconciler
+from nbaccess.reconcile.network import NetworkReconciler
 from nbaccess.reconcile.policy import PolicyReconciler
 from nbaccess.reconcile.ports import MemorySecretStore, SecretStore
 from nbaccess.reconcile.posture import PostureCheckReconciler
@@ -14,4 +15,4 @@ from nbaccess.reconcile.posture import PostureCheckReconciler
 def all_kinds(secrets: SecretStore | None = None) -> list[KindReconciler[Any]]:
     """Every kind; `secrets` is where setup keys are published (in memory when None)."""
     _ = secrets if secrets is not None else MemorySecretStore()
-    return [GroupReconciler(), PostureCheckReconciler(), PolicyReconciler()]
+    return [GroupReconciler(), PostureCheckReconciler(), PolicyReconciler(), NetworkReconciler()]

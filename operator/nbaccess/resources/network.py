@@ -134,6 +134,16 @@ class NamedId(StatusModel):
     id: str = Field(max_length=64, description="NetBird id.")
 
 
+class ResourceStatus(NamedId):
+    """A resource's name, NetBird id and the kind of address NetBird classified it as."""
+
+    # A plain string, not an enum: a type a newer NetBird adds must not make the apiserver
+    # reject the whole status.
+    type: str | None = Field(
+        None, max_length=32, description="host, subnet or domain, as NetBird classified it."
+    )
+
+
 class RoutingPeer(StatusModel):
     """A routing peer as NetBird last reported it."""
 
@@ -147,10 +157,10 @@ class RoutingPeer(StatusModel):
 class NetBirdNetworkStatus(ManagedStatus):
     """Observed state of a NetBirdNetwork, including routing-peer health."""
 
-    resources: list[NamedId] | None = Field(
+    resources: list[ResourceStatus] | None = Field(
         None,
         max_length=100,
-        description="NetBird ids of the resources, by name.",
+        description="NetBird ids and types of the resources, by name.",
         json_schema_extra=list_map("name"),
     )
     routers: list[NamedId] | None = Field(
@@ -167,4 +177,10 @@ class NetBirdNetworkStatus(ManagedStatus):
     )
     connected_routing_peers: int | None = Field(
         None, ge=0, description="How many routing peers are connected."
+    )
+    recheck_after: Timestamp | None = Field(
+        None,
+        description=(
+            "When the operator reads routing-peer health again, even if nothing else changed."
+        ),
     )

@@ -1,0 +1,364 @@
+"""NetBirdNetwork: a NetBird Network, its resources and routers, and its routing peers' health.
+
+One pass: resolve every reference first (so nothing is created for a spec that must wait),
+converge the network itself through the engine, then its resources and routers by diff, then
+read routing-peer health. Health is reported beside Ready, never in it, and is read again
+every few seconds (`status.recheckAfter`) with zero writes when nothing else changed.
+
+Status knows which NetBird ids are ours (routers have no name in NetBird), so it must survive
+a failed pass: a failure returns what is known so far instead of letting status be emptied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from nbaccess.conditions import Condition, Phase
+from nbaccess.netbird import errors as nb_errors
+from nbaccess.netbird.client import NetBirdClient
+from nbaccess.netbird.models import (
+    Network,
+    NetworkRequest,
+    NetworkResource,
+    NetworkResourceRequest,
+    NetworkRouterRequest,
+)
+from nbaccess.reconcile import engine
+from nbaccess.reconcile.kinds import Pass
+from nbaccess.reconcile.network_health import (
+    HIGHLY_AVAILABLE,
+    ROUTING_PEERS_HEALTHY,
+    Health,
+    recheck_after,
+    routing_peers,
+)
+from nbaccess.reconcile.network_resources import (
+    ResourceApplier,
+    plan_resources,
+    resources_status,
+)
+from nbaccess.reconcile.network_routers import RouterApplier, plan_routers
+from nbaccess.reconcile.outcome import Outcome, Permanent, ReconcileError
+from nbaccess.reconcile.refs import CrKey
+from nbaccess.reconcile.resolve import NETWORK_KIND, group_ids, group_keys, peer_ids
+from nbaccess.reconcile.specs import parse_spec
+from nbaccess.resources.network import NetBirdNetworkSpec, NetworkRouter
+
+HEALTH_CONDITIONS = (ROUTING_PEERS_HEALTHY, HIGHLY_AVAILABLE)
+
+
+class NetworkOps:
+    kind = "network"
+    unique_names = False
+
+    def __init__(self, nb: NetBirdClient) -> None:
+        self.nb = nb
+
+    def object_id(self, observed: Network) -> str:
+        return observed.id
+
+    async def get(self, object_id: str) -> Network | None:
+        return await self.nb.get_network(object_id)
+
+    async def find_by_name(self, name: str) -> Sequence[Network]:
+        return [n for n in await self.nb.list_networks() if n.name == name]
+
+    def claimed_by(self, observed: Network) -> str | None:
+        return engine.claimant(observed.description)
+
+    def diff(self, desired: NetworkRequest, observed: Network) -> list[str]:
+        return [f for f in ("name", "description") if getattr(desired, f) != getattr(observed, f)]
+
+    async def create(self, desired: NetworkRequest) -> Network:
+        return await self.nb.create_network(desired)
+
+    async def update(self, object_id: str, desired: NetworkRequest, observed: Network) -> Network:
+        return await self.nb.update_network(object_id, desired)
+
+    async def delete(self, object_id: str) -> None:
+        await self.nb.delete_network(object_id)
+
+
+@dataclass
+class Known:
+    """The ids status records for resources (by name) and routers (by local name), kept
+    current while a pass writes, so even a failed pass reports everything that exists."""
+
+    resources: dict[str, dict[str, str]] = field(default_factory=dict)
+    routers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_status(cls, status: Mapping[str, Any]) -> Known:
+        known = cls()
+        for entry in _entries(status.get("resources")):
+            known.resources[entry["name"]] = dict(entry)
+        for entry in _entries(status.get("routers")):
+            known.routers[entry["name"]] = entry["id"]
+        return known
+
+    def record_resource(self, name: str, stored: NetworkResource | None) -> None:
+        if stored is None:
+            self.resources.pop(name, None)
+        else:
+            self.resources[name] = {"name": name, "id": stored.id, "type": stored.type}
+
+    def record_router(self, name: str, router_id: str | None) -> None:
+        # One router has one local name: a router taken over under a new name loses the old.
+        self.routers = {n: i for n, i in self.routers.items() if i != router_id and n != name}
+        if router_id is not None:
+            self.routers[name] = router_id
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "resources": list(self.resources.values()) or None,
+            "routers": [{"name": n, "id": i} for n, i in self.routers.items()] or None,
+        }
+
+
+def _entries(value: object) -> list[dict[str, str]]:
+    if not isinstance(value, list):
+        return []
+    return [
+        {k: str(v) for k, v in item.items() if v is not None}
+        for item in value
+        if isinstance(item, Mapping) and item.get("name") and item.get("id")
+    ]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The spec with every reference turned into NetBird ids."""
+
+    resources: list[NetworkResourceRequest]
+    routers: dict[str, NetworkRouterRequest]
+
+
+async def _router_request(
+    nb: NetBirdClient, current: Pass, router: NetworkRouter
+) -> NetworkRouterRequest:
+    peer: str | None = None
+    groups: list[str] | None = None
+    if router.peer is not None:
+        matches = await peer_ids(nb, [router.peer])
+        if len(matches) > 1:
+            raise Permanent(
+                "AmbiguousPeer",
+                f"router {router.name!r}: {len(matches)} peers are named "
+                f"{router.peer.name!r}; refer to the routing peer by id",
+            )
+        peer = matches[0]
+    else:
+        groups = await group_ids(nb, current.directory, current.namespace, router.peer_groups or [])
+    return NetworkRouterRequest(
+        peer=peer,
+        peer_groups=groups,
+        metric=router.metric,
+        masquerade=router.masquerade,
+        enabled=router.enabled,
+    )
+
+
+async def resolve(nb: NetBirdClient, current: Pass, spec: NetBirdNetworkSpec) -> Resolved:
+    resources = [
+        NetworkResourceRequest(
+            name=r.name,
+            description=engine.with_marker(r.description, current.namespace, current.name),
+            address=r.address,
+            enabled=r.enabled,
+            groups=await group_ids(nb, current.directory, current.namespace, r.groups or []),
+        )
+        for r in spec.resources or ()
+    ]
+    routers = {r.name: await _router_request(nb, current, r) for r in spec.routers or ()}
+    return Resolved(resources, routers)
+
+
+async def read_health(nb: NetBirdClient, network_id: str) -> Health:
+    """Every enabled router of the network (ours or not: all of them route) and its peers."""
+    try:
+        routers = await nb.list_network_routers(network_id)
+        peers = await nb.list_peers()
+    except nb_errors.NetBirdError as exc:
+        raise engine.classify(exc, "reading routing peers") from exc
+    return Health(routing_peers(routers, peers))
+
+
+def carried_health(previous: Mapping[str, Any]) -> tuple[list[Condition], dict[str, Any]]:
+    """The last health reported, for a pass that could not read it: stale beats vanished."""
+    conditions = [
+        Condition(str(c["type"]), c["status"], str(c["reason"]), str(c.get("message") or ""))
+        for c in previous.get("conditions") or ()
+        if isinstance(c, Mapping) and c.get("type") in HEALTH_CONDITIONS and c.get("reason")
+    ]
+    fields = {
+        key: previous.get(key)
+        for key in ("routingPeers", "connectedRoutingPeers")
+        if previous.get(key) is not None
+    }
+    return conditions, fields
+
+
+class NetworkReconciler:
+    kind = NETWORK_KIND
+    plural = "netbirdnetworks"
+
+    def parse(self, spec: Mapping[str, Any]) -> NetBirdNetworkSpec:
+        return parse_spec(NetBirdNetworkSpec, spec)
+
+    def references(self, namespace: str, spec: NetBirdNetworkSpec) -> Sequence[CrKey]:
+        keys: list[CrKey] = []
+        for resource in spec.resources or ():
+            keys += group_keys(namespace, resource.groups)
+        for router in spec.routers or ():
+            keys += group_keys(namespace, router.peer_groups)
+        return keys
+
+    def facts(self, status: Mapping[str, Any]) -> Mapping[str, str] | None:
+        """`resource/<name>` and `resourceType/<name>`: what a policy's destinationResource
+        needs from this network."""
+        facts: dict[str, str] = {}
+        for entry in _entries(status.get("resources")):
+            facts[f"resource/{entry['name']}"] = entry["id"]
+            if entry.get("type"):
+                facts[f"resourceType/{entry['name']}"] = entry["type"]
+        return facts or None
+
+    async def reconcile(
+        self, nb: NetBirdClient, current: Pass, spec: NetBirdNetworkSpec
+    ) -> Outcome:
+        known = Known.from_status(current.previous_status)
+        network_id = current.known_id
+        changes: list[str] = []
+        try:
+            resolved = await resolve(nb, current, spec)
+            name = spec.name or current.name
+            result = await engine.converge(
+                NetworkOps(nb),
+                NetworkRequest(
+                    name=name,
+                    description=engine.with_marker(
+                        spec.description, current.namespace, current.name
+                    ),
+                ),
+                name=name,
+                owner=current.owner,
+                known_id=current.known_id,
+                adopt=spec.adopt,
+            )
+            if result.object_id != network_id:
+                # A new network (first pass, or the old one was deleted outside Git): ids
+                # recorded for the old one mean nothing here.
+                known = Known()
+            network_id = result.object_id
+            changes += engine.describe_changes(result)
+            stored = await self._resources(nb, current, network_id, resolved, known, changes)
+            await self._routers(nb, network_id, resolved, known, changes)
+            health = await read_health(nb, network_id)
+        except ReconcileError as err:
+            return await self._failed(nb, current, spec, err, network_id, known, changes)
+        status = {
+            "resources": resources_status([r.name for r in resolved.resources], stored) or None,
+            "routers": [{"name": n, "id": known.routers[n]} for n in resolved.routers] or None,
+            **health.status(),
+            "recheckAfter": recheck_after(current.now),
+        }
+        return Outcome(
+            Phase.READY,
+            "Synced",
+            f"network {name!r} ({network_id}) in sync: {len(resolved.resources)} resources, "
+            f"{len(resolved.routers)} routers",
+            netbird_id=network_id,
+            status=status,
+            conditions=health.conditions(_min_connected(spec)),
+            changes=changes,
+            measurements=health.measurements(),
+        )
+
+    async def _resources(
+        self,
+        nb: NetBirdClient,
+        current: Pass,
+        network_id: str,
+        resolved: Resolved,
+        known: Known,
+        changes: list[str],
+    ) -> dict[str, NetworkResource]:
+        try:
+            observed = await nb.list_network_resources(network_id)
+        except nb_errors.NetBirdError as exc:
+            raise engine.classify(exc, "listing the network's resources") from exc
+        recorded = {entry["id"] for entry in known.resources.values()}
+        plan = plan_resources(resolved.resources, observed, recorded, current.owner)
+        applier = ResourceApplier(nb, network_id, known.record_resource)
+        try:
+            stored = await applier.apply(plan)
+        finally:
+            changes += applier.changes
+        for resource in stored:
+            known.record_resource(resource.name, resource)
+        return {r.name: r for r in stored}
+
+    async def _routers(
+        self,
+        nb: NetBirdClient,
+        network_id: str,
+        resolved: Resolved,
+        known: Known,
+        changes: list[str],
+    ) -> None:
+        try:
+            observed = await nb.list_network_routers(network_id)
+        except nb_errors.NetBirdError as exc:
+            raise engine.classify(exc, "listing the network's routers") from exc
+        plan = plan_routers(resolved.routers, observed, dict(known.routers))
+        applier = RouterApplier(nb, network_id, known.record_router)
+        try:
+            await applier.apply(plan)
+        finally:
+            changes += applier.changes
+
+    async def _failed(
+        self,
+        nb: NetBirdClient,
+        current: Pass,
+        spec: NetBirdNetworkSpec,
+        err: ReconcileError,
+        network_id: str | None,
+        known: Known,
+        changes: list[str],
+    ) -> Outcome:
+        outcome = Outcome(
+            err.phase,
+            err.reason,
+            err.message,
+            netbird_id=network_id,
+            status=known.status(),
+            changes=changes,
+        )
+        health = None
+        if network_id:
+            try:
+                health = await read_health(nb, network_id)
+            except ReconcileError:
+                health = None
+        if health is not None:
+            outcome.status.update(health.status())
+            outcome.status["recheckAfter"] = recheck_after(current.now)
+            outcome.conditions = health.conditions(_min_connected(spec))
+            outcome.measurements = health.measurements()
+        else:
+            outcome.conditions, carried = carried_health(current.previous_status)
+            outcome.status.update(carried)
+        return outcome
+
+    async def finalize(self, nb: NetBirdClient, current: Pass, spec: NetBirdNetworkSpec) -> None:
+        if spec.deletion_policy == "Orphan":
+            return
+        # NetBird deletes the network's resources and routers with it.
+        await engine.remove(NetworkOps(nb), current.known_id)
+
+
+def _min_connected(spec: NetBirdNetworkSpec) -> int | None:
+    return spec.health.min_connected_routing_peers if spec.health is not None else None
