@@ -144,6 +144,7 @@ def register_kind(registry: kopf.OperatorRegistry, rt: Runtime, kind: KindReconc
             now=dt.datetime.now(dt.UTC),
             resync_seconds=rt.settings.nbaccess_resync_seconds,
             retry_seconds=rt.settings.nbaccess_retry_seconds,
+            annotations=body.metadata.annotations,
         )
         if due:
             await on_change(body, patch, **extra)

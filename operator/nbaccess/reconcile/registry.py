@@ -10,9 +10,16 @@ from nbaccess.reconcile.network import NetworkReconciler
 from nbaccess.reconcile.policy import PolicyReconciler
 from nbaccess.reconcile.ports import MemorySecretStore, SecretStore
 from nbaccess.reconcile.posture import PostureCheckReconciler
+from nbaccess.reconcile.setup_key import SetupKeyReconciler
 
 
 def all_kinds(secrets: SecretStore | None = None) -> list[KindReconciler[Any]]:
     """Every kind; `secrets` is where setup keys are published (in memory when None)."""
-    _ = secrets if secrets is not None else MemorySecretStore()
-    return [GroupReconciler(), PostureCheckReconciler(), PolicyReconciler(), NetworkReconciler()]
+    store = secrets if secrets is not None else MemorySecretStore()
+    return [
+        GroupReconciler(),
+        PostureCheckReconciler(),
+        PolicyReconciler(),
+        NetworkReconciler(),
+        SetupKeyReconciler(store),
+    ]

@@ -2,7 +2,9 @@
 
 One short timer per object drives both retries and drift detection: objects still working
 (waiting for a dependency, retrying NetBird) are retried every `retry` seconds; converged or
-stalled ones are re-checked against NetBird every `resync` seconds.
+stalled ones are re-checked against NetBird every `resync` seconds. A request annotation
+with a value no pass has acted on yet makes a pass due at once: kopf does not report changes
+to annotations under our own prefix, so the tick is what notices them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,24 @@ from typing import Any
 
 from nbaccess.reconcile.status import parse_timestamp
 
+# Annotations that ask for an action, each with the status field where a pass records the
+# value it acted on.
+REQUEST_ANNOTATIONS: Mapping[str, str] = {
+    "nbaccess.dev/rotate-requested-at": "rotateRequestHandled",
+}
+
+
+def unhandled_request(
+    status: Mapping[str, Any] | None, annotations: Mapping[str, str] | None
+) -> bool:
+    """True when a request annotation holds a value no pass has acted on yet."""
+    status, annotations = status or {}, annotations or {}
+    for annotation, handled in REQUEST_ANNOTATIONS.items():
+        value = annotations.get(annotation)
+        if value and value != status.get(handled):
+            return True
+    return False
+
 
 def pass_due(
     status: Mapping[str, Any] | None,
@@ -20,10 +40,11 @@ def pass_due(
     now: dt.datetime,
     resync_seconds: float,
     retry_seconds: float,
+    annotations: Mapping[str, str] | None = None,
 ) -> bool:
     status = status or {}
     last = parse_timestamp(status.get("lastSyncedTime"))
-    if last is None:
+    if last is None or unhandled_request(status, annotations):
         return True
     # A time the outcome itself depends on (a policy's expiresAt) is not left to the resync.
     recheck = parse_timestamp(status.get("recheckAfter"))

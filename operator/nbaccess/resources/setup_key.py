@@ -159,3 +159,20 @@ class SetupKeyStatus(ManagedStatus):
     previous_key: PreviousKey | None = Field(
         None, description="The key the last rotation replaced, while it is still valid."
     )
+    recheck_after: Timestamp | None = Field(
+        None,
+        description="When the operator looks again regardless of changes: the next rotation "
+        "or the previous key's revocation, whichever comes first.",
+    )
+    key_requested_at: Timestamp | None = Field(
+        None,
+        description="When the operator decided to create a new key; cleared once the new key "
+        "is recorded. A same-named key created after this and not recorded here is the "
+        "leftover of an interrupted pass, and the operator removes it.",
+    )
+    rotate_request_handled: str | None = Field(
+        None,
+        max_length=256,
+        description="The last value of annotation nbaccess.dev/rotate-requested-at the "
+        "operator acted on; a different value rotates the key.",
+    )
