@@ -66,6 +66,19 @@ def test_three_tier_example_converges_in_one_apply(
             assert stored["description"].endswith(
                 f"managed by nbaccess: {namespace}/{doc['metadata']['name']}"
             )
+        elif doc["kind"] == "NetBirdNetwork":
+            [network] = netbird.by_name("networks", spec["name"])
+            stored = {r["name"]: r for r in netbird.get(f"/networks/{network['id']}/resources")}
+            assert set(stored) == {r["name"] for r in spec["resources"]}
+            for want in spec["resources"]:
+                assert stored[want["name"]]["address"] == want["address"]
+                assert sorted(names[g["id"]] for g in stored[want["name"]]["groups"]) == sorted(
+                    g["ref"] for g in want["groups"]
+                )
+            routers = netbird.get(f"/networks/{network['id']}/routers")
+            assert sorted((r["metric"], names[r["peer_groups"][0]]) for r in routers) == sorted(
+                (r["metric"], r["peerGroups"][0]["ref"]) for r in spec["routers"]
+            )
         else:
             policy = policies[spec["name"]]
             [rule] = policy["rules"]
@@ -105,9 +118,12 @@ def test_three_tier_example_converges_in_one_apply(
         assert after.get(key) == obj, f"{key} was changed"
     added = {f"{k.split('/')[0]}:{v['name']}" for k, v in after.items() if k not in before}
     expected = {
-        {"NetBirdGroup": "groups", "PostureCheck": "posture-checks", "NetBirdPolicy": "policies"}[
-            d["kind"]
-        ]
+        {
+            "NetBirdGroup": "groups",
+            "PostureCheck": "posture-checks",
+            "NetBirdPolicy": "policies",
+            "NetBirdNetwork": "networks",
+        }[d["kind"]]
         + ":"
         + d["spec"]["name"]
         for d in docs
