@@ -55,16 +55,7 @@ class Health:
 
     def status(self) -> dict[str, Any]:
         return {
-            "routingPeers": [
-                {
-                    "id": p.id,
-                    "name": p.name,
-                    "connected": p.connected,
-                    "lastSeen": timestamp(p.last_seen) if p.last_seen else None,
-                    "version": p.version or None,
-                }
-                for p in self.peers
-            ],
+            "routingPeers": [_routing_peer(p) for p in self.peers],
             "connectedRoutingPeers": self.connected,
         }
 
@@ -100,6 +91,16 @@ class Health:
         else:
             available = Condition(HIGHLY_AVAILABLE, "False", "TooFewRoutingPeersConnected", wanted)
         return [healthy, available]
+
+
+def _routing_peer(peer: Peer) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": peer.id, "name": peer.name, "connected": peer.connected}
+    # Left out rather than null when NetBird does not know: null is not a string to the schema.
+    if peer.last_seen is not None:
+        entry["lastSeen"] = timestamp(peer.last_seen)
+    if peer.version:
+        entry["version"] = peer.version
+    return entry
 
 
 def recheck_after(now: dt.datetime) -> str:

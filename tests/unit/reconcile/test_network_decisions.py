@@ -277,3 +277,10 @@ def test_facts_name_each_resource_id_and_type() -> None:
         "resourceType/web": "domain",
     }
     assert NetworkReconciler().facts({}) is None
+
+
+def test_a_peer_netbird_knows_little_about_is_listed_without_nulls() -> None:
+    quiet = Peer.model_validate({"id": "q", "name": "new", "last_seen": "0001-01-01T00:00:00Z"})
+    assert Health([quiet]).status()["routingPeers"] == [
+        {"id": "q", "name": "new", "connected": False}
+    ]
