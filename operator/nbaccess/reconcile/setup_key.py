@@ -83,8 +83,9 @@ ROTATE_ANNOTATION = "nbaccess.dev/rotate-requested-at"
 ROTATE_HANDLED = REQUEST_ANNOTATIONS[ROTATE_ANNOTATION]
 SECRET_DATA_KEY = "setupKey"  # noqa: S105 (the data key, not a value)
 PREFIX_LENGTH = 5
-# Operator and NetBird clocks differ a little; a leftover's creation time is NetBird's.
-CLOCK_SKEW = dt.timedelta(minutes=1)
+# A leftover's creation time is NetBird's clock, the request time ours. Kept small: a key
+# missed for skew merely expires on its own, a user's key taken for ours would be revoked.
+CLOCK_SKEW = dt.timedelta(seconds=5)
 # How far ahead a pending create asks to be looked at again (the next tick).
 SOON = dt.timedelta(seconds=1)
 STATES = ("valid", "expired", "revoked", "overused")
@@ -153,10 +154,11 @@ def retire_due(revoke_after: dt.datetime, now: dt.datetime) -> bool:
     return now >= revoke_after
 
 
-def next_recheck(*times: dt.datetime | None) -> dt.datetime | None:
-    """The earliest time the outcome depends on (rotation, revocation, a pending create)."""
-    known = [t for t in times if t is not None]
-    return min(known) if known else None
+def next_recheck(now: dt.datetime, *times: dt.datetime | None) -> dt.datetime | None:
+    """The earliest time still ahead that the outcome depends on. A time already passed was
+    acted on, or the pass failed and the retry cadence applies: it would never fire."""
+    ahead = [t for t in times if t is not None and t > now]
+    return min(ahead) if ahead else None
 
 
 @dataclass(frozen=True)
@@ -257,12 +259,14 @@ class KeyRecord:
         self.used_times = key.used_times
         self.next_rotation = rotation_time(key.expires, before)
 
-    def recheck_after(self, now: dt.datetime) -> dt.datetime | None:
-        pending = now + SOON if self.requested_at is not None else None
+    def recheck_after(self, now: dt.datetime, *, failed: bool = False) -> dt.datetime | None:
+        # A create decided by this pass is carried out on the next tick; after a failure
+        # the retry cadence decides instead, so a stalled object does not loop at tick rate.
+        pending = now + SOON if self.requested_at is not None and not failed else None
         revoke = self.revoke_after if self.previous_id else None
-        return next_recheck(self.next_rotation, revoke, pending)
+        return next_recheck(now, self.next_rotation, revoke, pending)
 
-    def as_status(self, now: dt.datetime) -> dict[str, Any]:
+    def as_status(self, now: dt.datetime, *, failed: bool = False) -> dict[str, Any]:
         def ts(value: dt.datetime | None) -> str | None:
             return timestamp(value) if value is not None else None
 
@@ -278,7 +282,7 @@ class KeyRecord:
             "lastRotationTime": ts(self.last_rotation),
             "nextRotationTime": ts(self.next_rotation),
             "previousKey": previous,
-            "recheckAfter": ts(self.recheck_after(now)),
+            "recheckAfter": ts(self.recheck_after(now, failed=failed)),
             "keyRequestedAt": ts(self.requested_at),
             ROTATE_HANDLED: self.request_handled,
         }
@@ -462,12 +466,14 @@ class SetupKeyReconciler:
 
     async def reconcile(self, nb: NetBirdClient, current: Pass, spec: SetupKeySpec) -> Outcome:
         step = self._step(nb, current, spec)
+        failed = False
         try:
             outcome = await self._converge(nb, step)
         except ReconcileError as err:
             outcome = Outcome.failed(err, netbird_id=step.record.id)
             outcome.changes = step.changes
-        outcome.status = step.record.as_status(current.now)
+            failed = True
+        outcome.status = step.record.as_status(current.now, failed=failed)
         return outcome
 
     async def _converge(self, nb: NetBirdClient, step: Step) -> Outcome:

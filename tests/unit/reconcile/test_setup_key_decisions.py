@@ -163,7 +163,8 @@ def test_a_used_key_that_the_secret_holds_is_ours() -> None:
 
 
 def test_a_little_clock_skew_between_operator_and_netbird_is_tolerated() -> None:
-    assert leftover(created(REQUESTED - dt.timedelta(seconds=30), id="skewed"))
+    assert leftover(created(REQUESTED - dt.timedelta(seconds=3), id="skewed"))
+    assert not leftover(created(REQUESTED - dt.timedelta(seconds=30), id="earlier"))
 
 
 def record(**fields: Any) -> KeyRecord:
@@ -183,10 +184,18 @@ def test_recheck_is_the_previous_keys_revocation_when_that_comes_first() -> None
     assert status["previousKey"] == {"id": "old", "revokeAfter": "2026-11-25T13:00:00Z"}
 
 
-def test_a_pending_create_asks_for_the_next_tick() -> None:
-    status = record(next_rotation=NOW + DAY, requested_at=NOW).as_status(NOW)
+def test_a_pending_create_asks_for_the_next_tick_even_when_the_rotation_is_overdue() -> None:
+    status = record(next_rotation=NOW - HOUR, requested_at=NOW).as_status(NOW)
     assert status["recheckAfter"] == "2026-11-25T12:00:01Z"
     assert status["keyRequestedAt"] == "2026-11-25T12:00:00Z"
+
+
+def test_after_a_failure_the_retry_cadence_decides_not_the_tick() -> None:
+    # A stalled pass with a pending create must not be retried on every tick.
+    pending = record(next_rotation=NOW - HOUR, requested_at=NOW)
+    assert pending.as_status(NOW, failed=True)["recheckAfter"] is None
+    waiting = record(next_rotation=NOW + DAY, previous_id="old", revoke_after=NOW - HOUR)
+    assert waiting.as_status(NOW, failed=True)["recheckAfter"] == "2026-11-26T12:00:00Z"
 
 
 def test_status_round_trips_through_the_record() -> None:
