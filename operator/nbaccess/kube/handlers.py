@@ -86,7 +86,7 @@ async def run_pass(
     rt.metrics.observe_reconcile(kind.kind, outcome.phase.value, time.monotonic() - started)
     rt.liveness.beat()
     _write(kind, body, patch, current, outcome)
-    _after(rt, kind, current, outcome)
+    _measure(rt, current, outcome)
     return outcome
 
 
@@ -121,11 +121,8 @@ def _previous_verdict(status: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def _after(rt: Runtime, kind: KindReconciler[Any], current: Pass, outcome: Outcome) -> None:
-    # The tracker itself is fed by the watch (see tracker.py); only the gauge looks ahead.
-    readiness = rt.tracker.readiness(kind.kind)
-    readiness[CrKey(kind.kind, current.namespace, current.name)] = outcome.phase is Phase.READY
-    rt.metrics.set_resource_counts(kind.kind, readiness.values())
+def _measure(rt: Runtime, current: Pass, outcome: Outcome) -> None:
+    # nbaccess_resources follows the tracker, which the watch feeds (see runner.py).
     for name, value in outcome.measurements.items():
         rt.metrics.set_object_gauge(name, current.namespace, current.name, value)
 
@@ -170,7 +167,6 @@ def register_kind(registry: kopf.OperatorRegistry, rt: Runtime, kind: KindReconc
                 ) from err
         rt.locks.pop(key, None)
         rt.tracker.forget(key)
-        rt.metrics.set_resource_counts(kind.kind, rt.tracker.readiness(kind.kind).values())
 
     resource = (GROUP, VERSION, kind.plural)
     prefix = kind.plural

@@ -70,6 +70,9 @@ async def run_operator(
         liveness=liveness,
     )
     rt.tracker.wake = Waker(api, {k.kind: k.plural for k in rt.kinds}).wake
+    rt.tracker.on_readiness = lambda kind: metrics.set_resource_counts(
+        kind, rt.tracker.readiness(kind).values()
+    )
     server = serve(metrics, liveness, settings.nbaccess_metrics_port)
     log.info("metrics on :%d/metrics", server.server_address[1])
 

@@ -29,6 +29,8 @@ class Tracker:
         self._references: dict[CrKey, set[CrKey]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.wake: Wake | None = None
+        # Told the kind whenever a readiness changes, e.g. to refresh nbaccess_resources.
+        self.on_readiness: Callable[[str], None] | None = None
 
     def references(self, referrer: CrKey, dependencies: list[CrKey]) -> None:
         for old in self._references.get(referrer, set()) - set(dependencies):
@@ -50,9 +52,11 @@ class Tracker:
 
     def seen(self, key: CrKey, ready: bool, reason: str | None) -> None:
         """Record what the watch shows; on a turn to Ready, wake whoever waits for `key`."""
-        was_ready = self._ready.get(key, False)
+        was_ready = self._ready.get(key)
         self._ready[key] = ready
         self._reason[key] = reason
+        if was_ready is not ready and self.on_readiness is not None:
+            self.on_readiness(key.kind)
         if ready and not was_ready and self.wake is not None:
             waiting = self.waiting_for(key)
             if waiting:
@@ -64,7 +68,9 @@ class Tracker:
         return {key: ready for key, ready in self._ready.items() if key.kind == kind}
 
     def forget(self, key: CrKey) -> None:
-        self._ready.pop(key, None)
+        known = self._ready.pop(key, None) is not None
         self._reason.pop(key, None)
+        if known and self.on_readiness is not None:
+            self.on_readiness(key.kind)
         self.references(key, [])
         self._references.pop(key, None)

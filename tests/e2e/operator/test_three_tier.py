@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from nbaccess.conditions import kstatus_violations
-from tests.e2e.harness import NetBirdApi, metric_sum
+from tests.e2e.harness import NetBirdApi, eventually, metric_sum
 from tests.e2e.kubectl import ROOT, Kubectl
 from tests.e2e.operator_process import OperatorProcess
 
@@ -133,7 +133,12 @@ def test_three_tier_example_converges_in_one_apply(
     # The numbers a dashboard would show.
     url = operator.metrics_url
     assert metric_sum(url, "nbaccess_reconcile_total", kind="NetBirdPolicy", result="ready") >= 6
-    assert metric_sum(url, "nbaccess_resources", kind="NetBirdGroup", ready="True") >= 7
+    eventually(
+        lambda: _at_least(
+            metric_sum(url, "nbaccess_resources", kind="NetBirdGroup", ready="True"), 7
+        ),
+        timeout=10,
+    )
     assert (
         metric_sum(
             url, "nbaccess_netbird_requests_total", method="POST", route="/api/policies", code="200"
@@ -141,3 +146,7 @@ def test_three_tier_example_converges_in_one_apply(
         >= 6
     )
     assert metric_sum(url, "nbaccess_reconcile_duration_seconds_count", kind="PostureCheck") >= 2
+
+
+def _at_least(value: float, floor: float) -> None:
+    assert value >= floor, f"{value} < {floor}"
