@@ -74,19 +74,20 @@ def _cmd_run(namespaces: list[str]) -> int:
     from nbaccess.config import ConfigError, load_settings
     from nbaccess.kube.runner import run_operator
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Per-request and per-tick lines would bury what matters; our own INFO lines say what
-    # changed in NetBird and why a resource is not Ready.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     try:
         settings = load_settings()
         settings.api_token()
     except ConfigError as exc:
         print(f"nbaccess run: {exc}", file=sys.stderr)
         return 2
+    logging.basicConfig(
+        level=settings.nbaccess_log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Per-request and per-tick lines would bury what matters; our own INFO lines say what
+    # changed in NetBird and why a resource is not Ready.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     try:
         asyncio.run(run_operator(settings, namespaces=namespaces))
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ Every error names the environment variable at fault, because that is what a pers
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,6 +45,9 @@ class Settings(BaseSettings):
         description="How often an object waiting for a dependency or NetBird is tried again.",
     )
     nbaccess_metrics_port: int = Field(default=8080, ge=0, le=65535)
+    nbaccess_log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Level of the operator's own log lines."
+    )
 
     @field_validator("netbird_api_url")
     @classmethod

@@ -19,6 +19,7 @@ from nbaccess.kube.secrets import KubeSecretStore
 from nbaccess.kube.wake import Waker
 from nbaccess.metrics import Liveness, Metrics, serve
 from nbaccess.netbird.client import ClientOptions, NetBirdClient, RequestRecord
+from nbaccess.netbird.redact import RedactingFilter
 from nbaccess.reconcile.kinds import KindReconciler
 from nbaccess.reconcile.registry import all_kinds
 
@@ -96,6 +97,9 @@ async def run_operator(
             on_request=on_request,
         ) as nb:
             rt.netbird = nb
+            # Belt and braces: whatever logs a token or a setup key by mistake is redacted.
+            for handler in logging.getLogger().handlers:
+                handler.addFilter(RedactingFilter(nb.secrets))
             await kopf.operator(
                 registry=build_registry(rt),
                 standalone=True,
