@@ -7,6 +7,7 @@ blocks) the operator's event loop.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterable
@@ -122,6 +123,12 @@ class Metrics:
         gauge = gauges.get(name)
         if gauge is not None:
             gauge.labels(namespace=namespace, name=obj).set(value)
+
+    def forget_object(self, namespace: str, obj: str) -> None:
+        """Drop a deleted object's gauges, so dashboards do not show it forever."""
+        for gauge in (self.routing_peers_connected, self.routing_peers_total):
+            with contextlib.suppress(KeyError):
+                gauge.remove(namespace, obj)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -167,6 +167,7 @@ def register_kind(registry: kopf.OperatorRegistry, rt: Runtime, kind: KindReconc
                 ) from err
         rt.locks.pop(key, None)
         rt.tracker.forget(key)
+        rt.metrics.forget_object(current.namespace, current.name)
 
     resource = (GROUP, VERSION, kind.plural)
     prefix = kind.plural
