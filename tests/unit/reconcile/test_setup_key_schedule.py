@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from nbaccess.reconcile.schedule import pass_due
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 ROTATE = "nbaccess.dev/rotate-requested-at"
 # Converged a moment ago: nothing else would make a pass due for a long while.
-SYNCED = {
+SYNCED: dict[str, Any] = {
     "lastSyncedTime": "2026-11-25T11:59:59Z",
     "conditions": [{"type": "Ready", "status": "True"}],
     "rotateRequestHandled": "t1",
 }
 
 
-def due(annotations: dict[str, str] | None, status: dict[str, object] = SYNCED) -> bool:
+def due(annotations: dict[str, str] | None, status: dict[str, Any] = SYNCED) -> bool:
     return pass_due(status, now=NOW, resync_seconds=3600, retry_seconds=60, annotations=annotations)
 
 
