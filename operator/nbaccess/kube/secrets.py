@@ -11,6 +11,7 @@ from kubernetes.client.exceptions import ApiException
 from pydantic import SecretStr
 
 from nbaccess.reconcile.kinds import GROUP, VERSION
+from nbaccess.reconcile.outcome import Permanent
 from nbaccess.reconcile.ports import SecretRef
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
@@ -65,11 +66,21 @@ class KubeSecretStore:
             string_data={key: value.get_secret_value() for key, value in data.items()},
         )
         try:
-            self._core.replace_namespaced_secret(ref.name, ref.namespace, body)
+            existing = self._core.read_namespaced_secret(ref.name, ref.namespace)
         except ApiException as exc:
             if exc.status != 404:
                 raise
             self._core.create_namespaced_secret(ref.namespace, body)
+            return
+        labels = (existing.metadata.labels if existing.metadata else None) or {}
+        if labels.get(MANAGED_BY) != "nbaccess":
+            # Someone else's Secret: overwriting it could break whatever reads it.
+            raise Permanent(
+                "SecretNotOwned",
+                f"Secret {ref.namespace}/{ref.name} exists and is not managed by nbaccess; "
+                "choose another spec.secretName or remove that Secret",
+            )
+        self._core.replace_namespaced_secret(ref.name, ref.namespace, body)
 
     def _delete(self, ref: SecretRef) -> None:
         try:

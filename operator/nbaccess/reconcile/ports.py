@@ -12,6 +12,8 @@ from typing import Protocol
 
 from pydantic import SecretStr
 
+from nbaccess.reconcile.outcome import Permanent
+
 
 @dataclass(frozen=True)
 class SecretRef:
@@ -29,7 +31,10 @@ class SecretStore(Protocol):
         ...
 
     async def write(self, ref: SecretRef, data: Mapping[str, SecretStr]) -> None:
-        """Create or replace the Secret's data (and labels marking it as ours)."""
+        """Create or replace the Secret's data (and labels marking it as ours).
+
+        Raises Permanent("SecretNotOwned") when a Secret of that name is not ours.
+        """
         ...
 
     async def delete(self, ref: SecretRef) -> None: ...
@@ -41,11 +46,18 @@ class MemorySecretStore:
     def __init__(self) -> None:
         self.secrets: dict[tuple[str, str], dict[str, SecretStr]] = {}
         self.writes = 0
+        # Secrets that exist but belong to someone else (the kube store checks a label).
+        self.foreign: set[tuple[str, str]] = set()
 
     async def read(self, ref: SecretRef) -> Mapping[str, SecretStr] | None:
         return self.secrets.get((ref.namespace, ref.name))
 
     async def write(self, ref: SecretRef, data: Mapping[str, SecretStr]) -> None:
+        if (ref.namespace, ref.name) in self.foreign:
+            raise Permanent(
+                "SecretNotOwned",
+                f"Secret {ref.namespace}/{ref.name} exists and is not managed by nbaccess",
+            )
         self.writes += 1
         self.secrets[(ref.namespace, ref.name)] = dict(data)
 

@@ -374,6 +374,8 @@ class Publisher:
     async def write(self, value: SecretStr) -> None:
         try:
             await self.store.write(self.ref, {SECRET_DATA_KEY: value})
+        except ReconcileError:
+            raise  # the store's own verdict, e.g. a Secret that is not ours
         except Exception as exc:
             raise self._failed("writing", exc) from None
 

@@ -583,3 +583,14 @@ async def test_no_key_value_reaches_logs_status_or_outcomes(
     secret = keys.secret()
     assert secret is not None
     assert keys.status(key)["keyPrefix"] == secret[:5]
+
+
+async def test_a_secret_that_is_not_ours_is_never_overwritten(keys: KeyCluster) -> None:
+    keys.store.foreign.add(("team", "theirs"))
+    group = keys.apply("NetBirdGroup", "routing-peers", {})
+    await keys.converge(group)
+    key = keys.apply("SetupKey", "routers", key_spec(secretName="theirs"))
+    outcomes = [await keys.reconcile(key) for _ in range(3)]
+    assert outcomes[-1].phase is Phase.STALLED
+    assert outcomes[-1].reason == "SecretNotOwned"
+    assert ("team", "theirs") not in keys.store.secrets
