@@ -43,7 +43,9 @@ def build_status(
 ) -> dict[str, Any]:
     """The status to patch: every field we own, with None for fields that no longer apply.
 
-    A merge patch cannot drop a key by omission, so stale kind fields are nulled explicitly.
+    A merge patch cannot drop a key by omission, so after a complete (Ready) observation stale
+    kind fields are nulled explicitly. A pass that failed part-way knows less than the last one,
+    so it keeps what it does not overwrite: recorded ids must survive a NetBird outage.
     """
     previous = previous or {}
     decided = [
@@ -60,11 +62,13 @@ def build_status(
         ),
         "lastSyncedTime": timestamp(now),
         "id": outcome.netbird_id or previous.get("id") or None,
-        "warnings": list(outcome.warnings) or None,
     }
+    if outcome.phase is Phase.READY or outcome.warnings:
+        status["warnings"] = list(outcome.warnings) or None
     status.update(outcome.status)
-    for key in previous:
-        status.setdefault(key, None)
+    if outcome.phase is Phase.READY:
+        for key in previous:
+            status.setdefault(key, None)
     return status
 
 

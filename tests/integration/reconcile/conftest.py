@@ -78,13 +78,10 @@ class Cluster:
         except ReconcileError as err:
             outcome = Outcome.failed(err, netbird_id=current.known_id)
         obj = self.objects[key]
-        obj["status"] = {
-            k: v
-            for k, v in build_status(
-                outcome, obj["status"], generation=obj["generation"], now=self.now
-            ).items()
-            if v is not None
-        }
+        # Applied as kopf applies it: a JSON merge patch (None deletes a key).
+        patch = build_status(outcome, obj["status"], generation=obj["generation"], now=self.now)
+        merged = {**obj["status"], **patch}
+        obj["status"] = {k: v for k, v in merged.items() if v is not None}
         return outcome
 
     async def converge(self, *keys: CrKey, passes: int = 5) -> None:

@@ -98,3 +98,14 @@ def test_an_expiry_is_acted_on_when_it_passes_not_at_the_next_resync() -> None:
     kwargs = {"resync_seconds": 300, "retry_seconds": 10}
     assert not pass_due(status, now=T0 + dt.timedelta(seconds=29), **kwargs)
     assert pass_due(status, now=T0 + dt.timedelta(seconds=31), **kwargs)
+
+
+def test_a_failed_pass_keeps_what_the_last_one_learned() -> None:
+    ready = build_status(OUTCOMES["ready"], None, generation=1, now=T0)
+    ready["routers"] = [{"name": "primary", "id": "r1"}]
+    ready["warnings"] = ["protocol all"]
+    failed = build_status(OUTCOMES["transient"], ready, generation=1, now=T0)
+    merged = {**ready, **{k: v for k, v in failed.items()}}
+    assert merged["routers"] == [{"name": "primary", "id": "r1"}]
+    assert merged["warnings"] == ["protocol all"]
+    assert kstatus_violations(merged, 1) == []
