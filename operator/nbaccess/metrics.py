@@ -88,6 +88,12 @@ class Metrics:
             ["namespace", "name"],
             registry=r,
         )
+        self.setup_key_expiry = Gauge(
+            "nbaccess_setup_key_expiry_timestamp_seconds",
+            "When the current key of a SetupKey expires (Unix time); alert well before it.",
+            ["namespace", "name"],
+            registry=r,
+        )
         self.build_info = Gauge(
             "nbaccess_build_info", "Version of the running operator.", ["version"], registry=r
         )
@@ -119,6 +125,7 @@ class Metrics:
         gauges = {
             "routing_peers_connected": self.routing_peers_connected,
             "routing_peers": self.routing_peers_total,
+            "setup_key_expiry": self.setup_key_expiry,
         }
         gauge = gauges.get(name)
         if gauge is not None:
@@ -126,7 +133,11 @@ class Metrics:
 
     def forget_object(self, namespace: str, obj: str) -> None:
         """Drop a deleted object's gauges, so dashboards do not show it forever."""
-        for gauge in (self.routing_peers_connected, self.routing_peers_total):
+        for gauge in (
+            self.routing_peers_connected,
+            self.routing_peers_total,
+            self.setup_key_expiry,
+        ):
             with contextlib.suppress(KeyError):
                 gauge.remove(namespace, obj)
 

@@ -68,3 +68,10 @@ def test_the_endpoint_serves_metrics_and_says_when_the_loop_is_stuck() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_setup_key_expiry_is_exported_for_alerting() -> None:
+    metrics = Metrics()
+    metrics.set_object_gauge("setup_key_expiry", "ci", "runners", 1_800_000_000)
+    labels = frozenset({("namespace", "ci"), ("name", "runners")})
+    assert samples(metrics)[("nbaccess_setup_key_expiry_timestamp_seconds", labels)] == 1.8e9

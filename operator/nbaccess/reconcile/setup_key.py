@@ -684,6 +684,8 @@ class SetupKeyReconciler:
         assert key is not None  # a pass that found no key created one or returned earlier
         expires = timestamp(key.expires) if key.expires else "never"
         where = f"Secret {record.secret_name}"
+        # For an alert before enrollment breaks, should rotation ever stop working.
+        measured = {"setup_key_expiry": key.expires.timestamp()} if key.expires else {}
         if key.state == "overused":
             return Outcome(
                 Phase.READY,
@@ -692,6 +694,7 @@ class SetupKeyReconciler:
                 f"set annotation {ROTATE_ANNOTATION} to a new value for a fresh key in {where}",
                 netbird_id=key.id,
                 changes=step.changes,
+                measurements=measured,
             )
         nxt = timestamp(record.next_rotation) if record.next_rotation else "never"
         return Outcome(
@@ -701,6 +704,7 @@ class SetupKeyReconciler:
             f"next rotation at {nxt}",
             netbird_id=key.id,
             changes=step.changes,
+            measurements=measured,
         )
 
     # ---- deletion

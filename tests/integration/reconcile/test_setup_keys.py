@@ -594,3 +594,12 @@ async def test_a_secret_that_is_not_ours_is_never_overwritten(keys: KeyCluster) 
     assert outcomes[-1].phase is Phase.STALLED
     assert outcomes[-1].reason == "SecretNotOwned"
     assert ("team", "theirs") not in keys.store.secrets
+
+
+async def test_the_key_expiry_is_measured_for_alerts(keys: KeyCluster) -> None:
+    key = await make_key(keys)
+    outcome = await keys.reconcile(key)
+    expires = keys.status(key)["expiresAt"]
+    assert outcome.measurements["setup_key_expiry"] == (
+        dt.datetime.fromisoformat(expires.replace("Z", "+00:00")).timestamp()
+    )
