@@ -17,6 +17,7 @@ from nbaccess.reconcile.outcome import Permanent, ReconcileError, Transient
 
 D = TypeVar("D")  # the desired API payload
 Obs = TypeVar("Obs")  # the normalised observed object
+T = TypeVar("T")
 D_contra = TypeVar("D_contra", contravariant=True)
 
 MARKER_PREFIX = "managed by nbaccess: "
@@ -98,7 +99,8 @@ def classify(exc: nb_errors.NetBirdError, doing: str) -> ReconcileError:
     return Permanent(reason, f"{doing}: NetBird answered {exc.status}: {exc.message}")
 
 
-async def _call(doing: str, fn: Callable[[], Awaitable[Obs]]) -> Obs:
+async def call(doing: str, fn: Callable[[], Awaitable[T]]) -> T:
+    """Run one NetBird request, turning its error into a status outcome."""
     try:
         return await fn()
     except nb_errors.NetBirdError as exc:
@@ -133,14 +135,14 @@ async def converge(
             )
         return Converged(observed, ops.object_id(observed), "observed")
     if observed is None:
-        created = await _call(f"creating {ops.kind} {name!r}", lambda: ops.create(desired))
+        created = await call(f"creating {ops.kind} {name!r}", lambda: ops.create(desired))
         return Converged(created, ops.object_id(created), "created")
     object_id = ops.object_id(observed)
     changes = ops.diff(desired, observed)
     if not changes:
         return Converged(observed, object_id, action)
     current = observed
-    updated = await _call(
+    updated = await call(
         f"updating {ops.kind} {name!r}", lambda: ops.update(object_id, desired, current)
     )
     return Converged(updated, object_id, "adopted" if action == "adopted" else "updated", changes)
@@ -193,20 +195,25 @@ async def _find_existing(
 
 async def remove(ops: ManagedOps[D, Obs], object_id: str | None) -> bool:
     """Delete our object; True when it is gone. "Still in use" waits instead of looping hot."""
+    return await remove_with(ops.kind, ops.delete, object_id)
+
+
+async def remove_with(
+    kind: str, delete: Callable[[str], Awaitable[None]], object_id: str | None
+) -> bool:
+    """remove() for objects without a ManagedOps (e.g. the parts of a network)."""
     if not object_id:
         return True
     try:
-        await ops.delete(object_id)
+        await delete(object_id)
     except nb_errors.NotFound:
         return True
     except nb_errors.NetBirdError as exc:
         if nb_errors.is_in_use(exc):
-            raise Transient(
-                "InUse", f"{ops.kind} {object_id} is still in use: {exc.message}"
-            ) from exc
+            raise Transient("InUse", f"{kind} {object_id} is still in use: {exc.message}") from exc
         if isinstance(exc, nb_errors.Invalid) and nb_errors.is_not_found(exc):
             return True
-        raise classify(exc, f"deleting {ops.kind} {object_id}") from exc
+        raise classify(exc, f"deleting {kind} {object_id}") from exc
     return True
 
 

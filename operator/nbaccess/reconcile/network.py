@@ -5,8 +5,12 @@ converge the network itself through the engine, then its resources and routers b
 read routing-peer health. Health is reported beside Ready, never in it, and is read again
 every few seconds (`status.recheckAfter`) with zero writes when nothing else changed.
 
-Status knows which NetBird ids are ours (routers have no name in NetBird), so it must survive
-a failed pass: a failure returns what is known so far instead of letting status be emptied.
+Status knows which NetBird ids are ours (routers have no name in NetBird) and whether the
+network was adopted, so it must survive a failed pass: a failure returns what is known so far
+instead of letting status be emptied.
+
+NetBird deletes a network's resources and routers with it. So the network is deleted only when
+everything in it is ours; otherwise only our parts go and the network stays with the rest.
 """
 
 from __future__ import annotations
@@ -36,10 +40,12 @@ from nbaccess.reconcile.network_health import (
 )
 from nbaccess.reconcile.network_resources import (
     ResourceApplier,
+    delete_resource,
+    is_ours,
     plan_resources,
     resources_status,
 )
-from nbaccess.reconcile.network_routers import RouterApplier, plan_routers
+from nbaccess.reconcile.network_routers import RouterApplier, delete_router, plan_routers
 from nbaccess.reconcile.outcome import Outcome, Permanent, ReconcileError
 from nbaccess.reconcile.refs import CrKey
 from nbaccess.reconcile.resolve import NETWORK_KIND, group_ids, group_keys, peer_ids
@@ -55,12 +61,15 @@ class NetworkOps:
 
     def __init__(self, nb: NetBirdClient) -> None:
         self.nb = nb
+        # The network as found by id, before this pass wrote to it.
+        self.found: Network | None = None
 
     def object_id(self, observed: Network) -> str:
         return observed.id
 
     async def get(self, object_id: str) -> Network | None:
-        return await self.nb.get_network(object_id)
+        self.found = await self.nb.get_network(object_id)
+        return self.found
 
     async def find_by_name(self, name: str) -> Sequence[Network]:
         return [n for n in await self.nb.list_networks() if n.name == name]
@@ -83,15 +92,17 @@ class NetworkOps:
 
 @dataclass
 class Known:
-    """The ids status records for resources (by name) and routers (by local name), kept
-    current while a pass writes, so even a failed pass reports everything that exists."""
+    """The ids status records for resources (by name) and routers (by local name), and
+    whether the network was adopted, kept current while a pass writes, so even a failed pass
+    reports everything that exists."""
 
     resources: dict[str, dict[str, str]] = field(default_factory=dict)
     routers: dict[str, str] = field(default_factory=dict)
+    adopted: bool = False
 
     @classmethod
     def from_status(cls, status: Mapping[str, Any]) -> Known:
-        known = cls()
+        known = cls(adopted=status.get("adopted") is True)
         for entry in _entries(status.get("resources")):
             known.resources[entry["name"]] = dict(entry)
         for entry in _entries(status.get("routers")):
@@ -114,6 +125,7 @@ class Known:
         return {
             "resources": list(self.resources.values()) or None,
             "routers": [{"name": n, "id": i} for n, i in self.routers.items()] or None,
+            "adopted": self.adopted or None,
         }
 
 
@@ -234,8 +246,9 @@ class NetworkReconciler:
         try:
             resolved = await resolve(nb, current, spec)
             name = spec.name or current.name
+            ops = NetworkOps(nb)
             result = await engine.converge(
-                NetworkOps(nb),
+                ops,
                 NetworkRequest(
                     name=name,
                     description=engine.with_marker(
@@ -251,6 +264,10 @@ class NetworkReconciler:
                 # A new network (first pass, or the old one was deleted outside Git): ids
                 # recorded for the old one mean nothing here.
                 known = Known()
+            if result.object_id != current.previous_status.get("id"):
+                # Not the network status recorded: created, adopted, or found by the id
+                # annotation alone. Status decides from then on.
+                known.adopted = was_adopted(result, ops.found, current.owner)
             network_id = result.object_id
             changes += engine.describe_changes(result)
             stored = await self._resources(nb, current, network_id, resolved, known, changes)
@@ -261,6 +278,7 @@ class NetworkReconciler:
         status = {
             "resources": resources_status([r.name for r in resolved.resources], stored) or None,
             "routers": [{"name": n, "id": known.routers[n]} for n in resolved.routers] or None,
+            "adopted": known.adopted or None,
             **health.status(),
             "recheckAfter": recheck_after(current.now),
         }
@@ -312,7 +330,9 @@ class NetworkReconciler:
             observed = await nb.list_network_routers(network_id)
         except nb_errors.NetBirdError as exc:
             raise engine.classify(exc, "listing the network's routers") from exc
-        plan = plan_routers(resolved.routers, observed, dict(known.routers))
+        plan = plan_routers(
+            resolved.routers, observed, dict(known.routers), take_unrecorded=not known.adopted
+        )
         applier = RouterApplier(nb, network_id, known.record_router)
         try:
             await applier.apply(plan)
@@ -354,10 +374,42 @@ class NetworkReconciler:
         return outcome
 
     async def finalize(self, nb: NetBirdClient, current: Pass, spec: NetBirdNetworkSpec) -> None:
-        if spec.deletion_policy == "Orphan":
+        if spec.deletion_policy == "Orphan" or not current.known_id:
             return
-        # NetBird deletes the network's resources and routers with it.
-        await engine.remove(NetworkOps(nb), current.known_id)
+        network_id = current.known_id
+        try:
+            resources = await nb.list_network_resources(network_id)
+            routers = await nb.list_network_routers(network_id)
+        except nb_errors.NotFound:
+            return
+        except nb_errors.NetBirdError as exc:
+            raise engine.classify(exc, "listing the network's resources and routers") from exc
+        known = Known.from_status(current.previous_status)
+        recorded = {entry["id"] for entry in known.resources.values()}
+        our_resources = [r for r in resources if is_ours(r, recorded, current.owner)]
+        # Routers have no description: only a recorded id proves one is ours.
+        our_routers = [r for r in routers if r.id in known.routers.values()]
+        if len(our_resources) == len(resources) and len(our_routers) == len(routers):
+            await engine.remove(NetworkOps(nb), network_id)
+            return
+        # Someone else's resource or router is in the network: deleting the network would
+        # delete theirs too, so only ours go and the network stays.
+        for router in our_routers:
+            await delete_router(nb, network_id, router.id, "router")
+        for resource in our_resources:
+            await delete_resource(nb, network_id, resource)
+
+
+def was_adopted(result: engine.Converged[Network], found: Network | None, owner: str) -> bool:
+    """Whether this pass took over a network the operator did not create: adopted by name, or
+    found by an id (the id annotation) on a network that did not carry our marker."""
+    if result.action == "adopted":
+        return True
+    return (
+        found is not None
+        and found.id == result.object_id
+        and engine.claimant(found.description) != owner
+    )
 
 
 def _min_connected(spec: NetBirdNetworkSpec) -> int | None:

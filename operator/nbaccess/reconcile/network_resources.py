@@ -81,8 +81,7 @@ def plan_resources(
         else:
             plan.unchanged.append(have)
     for have in observed:
-        ours = have.id in recorded_ids or engine.claimant(have.description) == owner
-        if have.name not in declared and ours:
+        if have.name not in declared and is_ours(have, recorded_ids, owner):
             plan.delete.append(have)
     return plan
 
@@ -97,6 +96,21 @@ def _rejected(exc: nb_errors.NetBirdError, doing: str) -> ReconcileError:
             "across all networks of the account: rename it here or remove the other one",
         )
     return error
+
+
+def is_ours(resource: NetworkResource, recorded_ids: set[str], owner: str) -> bool:
+    """Provably ours: status recorded its id, or its description carries our marker."""
+    return resource.id in recorded_ids or engine.claimant(resource.description) == owner
+
+
+async def delete_resource(nb: NetBirdClient, network_id: str, resource: NetworkResource) -> None:
+    """Delete one resource of the network; gone already is fine, in use (e.g. by a reverse
+    proxy service) waits."""
+
+    async def delete(object_id: str) -> None:
+        await nb.delete_network_resource(network_id, object_id)
+
+    await engine.remove_with(f"resource {resource.name!r}", delete, resource.id)
 
 
 class ResourceApplier:
@@ -127,12 +141,7 @@ class ResourceApplier:
         return result
 
     async def _delete(self, resource: NetworkResource) -> None:
-        try:
-            await self.nb.delete_network_resource(self.network_id, resource.id)
-        except nb_errors.NotFound:
-            pass
-        except nb_errors.NetBirdError as exc:
-            raise engine.classify(exc, f"deleting resource {resource.name!r}") from exc
+        await delete_resource(self.nb, self.network_id, resource)
         self.record(resource.name, None)
         self.changes.append(f"deleted resource {resource.name}")
 

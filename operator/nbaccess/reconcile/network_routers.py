@@ -4,15 +4,16 @@
 without a recorded id first takes over a router of our network that no declared entry claims
 and that routes through the same peer or peer groups (one created by a pass that failed
 before recording it, or one renamed locally), so a lost answer never leaves a duplicate.
-Routers we never recorded are otherwise left alone; recorded ones no longer declared go.
+Only in a network the operator created: in an adopted one an unrecorded router may have been
+made by hand, and claiming it would later delete it. Routers we never recorded are otherwise
+left alone; recorded ones no longer declared go.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from nbaccess.netbird import errors as nb_errors
 from nbaccess.netbird.client import NetBirdClient
 from nbaccess.netbird.models import NetworkRouter, NetworkRouterRequest
 from nbaccess.reconcile import engine
@@ -55,9 +56,16 @@ def plan_routers(
     desired: Mapping[str, NetworkRouterRequest],
     observed: Sequence[NetworkRouter],
     recorded: Mapping[str, str],
+    *,
+    take_unrecorded: bool,
 ) -> RouterPlan:
-    """Pair each declared router with its NetBird router (by recorded id, then by target)."""
+    """Pair each declared router with its NetBird router (by recorded id, then by target).
+
+    `take_unrecorded`: whether a router status never recorded may be taken by target (true
+    only in a network the operator created).
+    """
     by_id = {r.id: r for r in observed}
+    ours = set(recorded.values())
     plan = RouterPlan()
     taken: set[str] = set()
     pending: list[tuple[str, NetworkRouterRequest]] = []
@@ -71,7 +79,11 @@ def plan_routers(
     # Still-declared entries own their ids; anything else recorded or unrecorded may be taken.
     for name, want in pending:
         match = next(
-            (r for r in observed if r.id not in taken and _same_target(want, r)),
+            (
+                r
+                for r in observed
+                if r.id not in taken and (take_unrecorded or r.id in ours) and _same_target(want, r)
+            ),
             None,
         )
         if match is not None:
@@ -110,7 +122,7 @@ class RouterApplier:
         have = step.observed
         fields = step.fields
         if have is None:
-            have = await self._call(
+            have = await engine.call(
                 f"creating router {step.name!r}",
                 lambda: self.nb.create_network_router(self.network_id, step.desired),
             )
@@ -124,7 +136,7 @@ class RouterApplier:
         if not fields:
             return have
         router_id = have.id
-        updated = await self._call(
+        updated = await engine.call(
             f"updating router {step.name!r}",
             lambda: self.nb.update_network_router(self.network_id, router_id, step.desired),
         )
@@ -132,18 +144,15 @@ class RouterApplier:
         return updated
 
     async def _delete(self, name: str, router: NetworkRouter) -> None:
-        try:
-            await self.nb.delete_network_router(self.network_id, router.id)
-        except nb_errors.NotFound:
-            pass
-        except nb_errors.NetBirdError as exc:
-            raise engine.classify(exc, f"deleting router {name!r}") from exc
+        await delete_router(self.nb, self.network_id, router.id, f"router {name!r}")
         self.record(name, None)
         self.changes.append(f"deleted router {name}")
 
-    @staticmethod
-    async def _call(doing: str, fn: Callable[[], Awaitable[NetworkRouter]]) -> NetworkRouter:
-        try:
-            return await fn()
-        except nb_errors.NetBirdError as exc:
-            raise engine.classify(exc, doing) from exc
+
+async def delete_router(nb: NetBirdClient, network_id: str, router_id: str, what: str) -> None:
+    """Delete one router of the network; gone already is fine, in use waits."""
+
+    async def delete(object_id: str) -> None:
+        await nb.delete_network_router(network_id, object_id)
+
+    await engine.remove_with(what, delete, router_id)

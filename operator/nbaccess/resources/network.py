@@ -169,6 +169,13 @@ class NetBirdNetworkStatus(ManagedStatus):
         description="NetBird ids of the routers, by local name.",
         json_schema_extra=list_map("name"),
     )
+    adopted: bool | None = Field(
+        None,
+        description=(
+            "True when the operator took over an existing network instead of creating it; it "
+            "then never takes over a router whose id it did not record."
+        ),
+    )
     routing_peers: list[RoutingPeer] | None = Field(
         None,
         max_length=1000,

@@ -449,3 +449,133 @@ async def test_deletion_honours_the_deletion_policy(cluster: Cluster, fake: Fake
     assert not api(
         fake, "GET", f"groups/{status(cluster, CrKey('NetBirdGroup', 'team', 'db'))['id']}"
     )["resources"]
+
+
+async def test_deleting_an_adopted_network_leaves_what_was_made_by_hand(
+    cluster: Cluster, fake: FakeNetBird
+) -> None:
+    ids = await groups(cluster, "db", "routers", "spare")
+    existing = api(fake, "POST", "networks", {"name": "legacy", "description": "by hand"})
+    hand = api(
+        fake,
+        "POST",
+        f"networks/{existing['id']}/resources",
+        {"name": "hand-made", "address": "10.9.0.0/16", "enabled": True, "groups": []},
+    )
+    # Routes through the very groups the CR declares: still not the operator's to take.
+    hand_router = api(
+        fake,
+        "POST",
+        f"networks/{existing['id']}/routers",
+        {"peer_groups": [ids["routers"]], "metric": 10, "masquerade": True, "enabled": True},
+    )
+    key = cluster.apply(
+        NETWORK,
+        "legacy",
+        {
+            "adopt": True,
+            "resources": [{"name": "declared", "address": "10.10.0.0/16"}],
+            "routers": [{"name": "main", "peerGroups": [{"ref": "routers"}], "metric": 10}],
+        },
+    )
+    await cluster.converge(key)
+    st = status(cluster, key)
+    assert st["adopted"] is True
+    assert st["routers"][0]["id"] != hand_router["id"]
+    assert len(routers_of(fake, existing["id"])) == 2
+
+    await cluster.delete(key)
+    assert [n["id"] for n in api(fake, "GET", "networks")] == [existing["id"]]
+    assert resources_of(fake, existing["id"]) == {"hand-made": {**hand, "groups": None}}
+    assert routers_of(fake, existing["id"]) == [hand_router]
+
+
+async def test_deleting_a_network_someone_added_to_removes_only_the_operators_parts(
+    cluster: Cluster, fake: FakeNetBird
+) -> None:
+    await groups(cluster, "db", "routers", "spare")
+    key = cluster.apply(NETWORK, "orders", network_spec())
+    await cluster.converge(key)
+    network_id = status(cluster, key)["id"]
+    assert "adopted" not in status(cluster, key)
+    api(
+        fake,
+        "POST",
+        f"networks/{network_id}/resources",
+        {"name": "added-by-hand", "address": "10.9.0.1", "enabled": True, "groups": []},
+    )
+
+    await cluster.delete(key)
+    assert [n["id"] for n in api(fake, "GET", "networks")] == [network_id]
+    assert set(resources_of(fake, network_id)) == {"added-by-hand"}
+    assert routers_of(fake, network_id) == []
+
+
+async def test_adoption_is_remembered_even_when_the_pass_fails_after_it(
+    cluster: Cluster, fake: FakeNetBird, clock: Clock
+) -> None:
+    ids = await groups(cluster, "db", "routers", "spare")
+    existing = api(fake, "POST", "networks", {"name": "legacy", "description": ""})
+    api(
+        fake,
+        "POST",
+        f"networks/{existing['id']}/routers",
+        {"peer_groups": [ids["routers"]], "metric": 9999, "masquerade": True, "enabled": True},
+    )
+    key = cluster.apply(
+        NETWORK,
+        "legacy",
+        {"adopt": True, "routers": [{"name": "main", "peerGroups": [{"ref": "routers"}]}]},
+    )
+    fake.fail_next(5, 500, method="POST", path=f"/api/networks/{existing['id']}/routers")
+    outcome = await cluster.reconcile(key)
+    assert outcome.phase is Phase.PROGRESSING
+    assert status(cluster, key)["adopted"] is True
+
+    clock.advance(60)
+    await cluster.converge(key)
+    assert status(cluster, key)["adopted"] is True
+    # The hand-made router with the same groups was not taken over: the CR has its own.
+    assert len(routers_of(fake, existing["id"])) == 2
+
+
+async def test_a_resource_or_router_still_in_use_waits_instead_of_stalling(
+    cluster: Cluster, fake: FakeNetBird
+) -> None:
+    await groups(cluster, "db", "routers", "spare")
+    key = cluster.apply(NETWORK, "orders", network_spec())
+    await cluster.converge(key)
+    network_id = status(cluster, key)["id"]
+    spec = network_spec()
+    del spec["resources"][2]
+    del spec["routers"][1]
+    cluster.apply(NETWORK, "orders", spec)
+
+    # NetBird refuses to delete a resource a reverse-proxy service still targets (412).
+    fake.fail_next(
+        1,
+        412,
+        message="resource r1 is in use by proxy p1",
+        method="DELETE",
+        path=f"/api/networks/{network_id}/resources/",
+    )
+    outcome = await cluster.reconcile(key)
+    assert (outcome.phase, outcome.reason) == (Phase.PROGRESSING, "InUse")
+    assert "orders-web" in outcome.message
+    assert kstatus_violations(status(cluster, key), 1) == []
+    assert "orders-web" in {r["name"] for r in status(cluster, key)["resources"]}
+
+    fake.fail_next(
+        1,
+        412,
+        message="router is in use",
+        method="DELETE",
+        path=f"/api/networks/{network_id}/routers/",
+    )
+    outcome = await cluster.reconcile(key)
+    assert (outcome.phase, outcome.reason) == (Phase.PROGRESSING, "InUse")
+    assert "spare" in outcome.message
+
+    await cluster.converge(key)
+    assert set(resources_of(fake, network_id)) == {"orders-db", "orders-api"}
+    assert len(routers_of(fake, network_id)) == 1

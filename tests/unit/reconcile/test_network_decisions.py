@@ -8,13 +8,15 @@ from typing import Any
 import pytest
 
 from nbaccess.netbird.models import (
+    Network,
     NetworkResource,
     NetworkResourceRequest,
     NetworkRouter,
     NetworkRouterRequest,
     Peer,
 )
-from nbaccess.reconcile.network import Known, NetworkReconciler, carried_health
+from nbaccess.reconcile.engine import Converged
+from nbaccess.reconcile.network import Known, NetworkReconciler, carried_health, was_adopted
 from nbaccess.reconcile.network_health import Health, recheck_after, routing_peers
 from nbaccess.reconcile.network_resources import canonical_address, plan_resources, resource_diff
 from nbaccess.reconcile.network_routers import plan_routers, router_diff
@@ -138,6 +140,7 @@ def test_a_recorded_router_is_updated_in_place() -> None:
         {"primary": want_router(groups=["g"], metric=100)},
         [router("x", groups=["g"]), router("y", groups=["g"])],
         {"primary": "y"},
+        take_unrecorded=True,
     )
     [step] = plan.steps
     assert (step.observed.id if step.observed else None, step.fields) == ("y", ["metric"])
@@ -146,16 +149,36 @@ def test_a_recorded_router_is_updated_in_place() -> None:
 
 def test_an_unrecorded_router_with_the_same_target_is_taken_not_duplicated() -> None:
     observed = [router("hand", peer="p9"), router("lost", groups=["g"])]
-    plan = plan_routers({"primary": want_router(groups=["g"])}, observed, {})
+    plan = plan_routers({"primary": want_router(groups=["g"])}, observed, {}, take_unrecorded=True)
     [step] = plan.steps
     assert step.observed is not None
     assert step.observed.id == "lost"
     assert plan.delete == []  # "hand" was never ours
 
 
+def test_in_an_adopted_network_a_router_made_by_hand_is_never_claimed() -> None:
+    observed = [router("hand", groups=["g"]), router("renamed", peer="p")]
+    plan = plan_routers(
+        {"primary": want_router(groups=["g"]), "edge": want_router(peer="p")},
+        observed,
+        {"old-edge": "renamed"},
+        take_unrecorded=False,
+    )
+    # Same target as the hand-made router, yet a router of its own; a recorded router
+    # renamed locally is still ours to keep.
+    assert [(s.name, s.observed.id if s.observed else None) for s in plan.steps] == [
+        ("primary", None),
+        ("edge", "renamed"),
+    ]
+    assert plan.delete == []
+
+
 def test_a_local_rename_keeps_the_router() -> None:
     plan = plan_routers(
-        {"main": want_router(groups=["g"])}, [router("x", groups=["g"])], {"old": "x"}
+        {"main": want_router(groups=["g"])},
+        [router("x", groups=["g"])],
+        {"old": "x"},
+        take_unrecorded=False,
     )
     [step] = plan.steps
     assert step.observed is not None
@@ -169,6 +192,7 @@ def test_routers_no_longer_declared_are_deleted_and_new_ones_created() -> None:
         {"a": want_router(groups=["g"]), "b": want_router(groups=["g"])},
         observed,
         {"a": "x", "gone": "y", "vanished": "z"},
+        take_unrecorded=True,
     )
     assert [(s.name, s.observed.id if s.observed else None) for s in plan.steps] == [
         ("a", "x"),
@@ -183,6 +207,26 @@ def test_a_router_keeps_one_local_name() -> None:
     assert known.routers == {"other": "y", "new": "x"}
     known.record_router("other", None)
     assert known.routers == {"new": "x"}
+
+
+# ---------------------------------------------------------------- adoption
+
+
+def test_a_network_is_adopted_by_name_or_by_an_id_that_is_not_marked_ours() -> None:
+    by_hand = Network(id="n1", name="legacy", description="by hand")
+    ours = Network(id="n1", name="legacy", description=MARK)
+    assert was_adopted(Converged(ours, "n1", "adopted"), None, OWNER)
+    assert not was_adopted(Converged(ours, "n1", "created"), None, OWNER)
+    # Found by the id annotation alone: whose it was is in the description it had.
+    assert was_adopted(Converged(ours, "n1", "updated"), by_hand, OWNER)
+    assert not was_adopted(Converged(ours, "n1", "unchanged"), ours, OWNER)
+    # Found by its marker after a lost create answer: ours.
+    assert not was_adopted(Converged(ours, "n1", "unchanged"), None, OWNER)
+
+
+def test_adoption_survives_in_status() -> None:
+    assert Known.from_status({"adopted": True}).status()["adopted"] is True
+    assert Known.from_status({}).status()["adopted"] is None
 
 
 # ---------------------------------------------------------------- health
