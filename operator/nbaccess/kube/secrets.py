@@ -1,10 +1,17 @@
-"""Secrets the operator publishes (setup keys), written with the kubernetes client off-loop."""
+"""Secrets the operator publishes (setup keys), written with the kubernetes client off-loop.
+
+A Secret is ours when it carries our managed-by label and no other object's controller
+reference; anything else is never read, changed or deleted (Stalled `SecretNotOwned`).
+Writes are merge patches of our own fields only, so labels and annotations other tools put
+on the Secret (replication, backups) survive a rotation.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 from collections.abc import Mapping
+from typing import Any
 
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
@@ -15,6 +22,23 @@ from nbaccess.reconcile.outcome import Permanent
 from nbaccess.reconcile.ports import SecretRef
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
+
+
+def not_owned(ref: SecretRef) -> Permanent:
+    return Permanent(
+        "SecretNotOwned",
+        f"Secret {ref.namespace}/{ref.name} exists and is not managed by this resource; "
+        "choose another spec.secretName or remove that Secret",
+    )
+
+
+def _is_ours(secret: k8s.V1Secret, ref: SecretRef) -> bool:
+    meta = secret.metadata or k8s.V1ObjectMeta()
+    if (meta.labels or {}).get(MANAGED_BY) != "nbaccess":
+        return False
+    controllers = [o for o in meta.owner_references or () if o.controller]
+    # Another CR's Secret (two SetupKeys naming the same secretName) is not ours either.
+    return not ref.owner_uid or all(o.uid == ref.owner_uid for o in controllers)
 
 
 class KubeSecretStore:
@@ -30,59 +54,87 @@ class KubeSecretStore:
     async def delete(self, ref: SecretRef) -> None:
         await asyncio.to_thread(self._delete, ref)
 
-    def _read(self, ref: SecretRef) -> Mapping[str, SecretStr] | None:
+    def _get(self, ref: SecretRef) -> k8s.V1Secret | None:
         try:
-            secret = self._core.read_namespaced_secret(ref.name, ref.namespace)
+            return self._core.read_namespaced_secret(ref.name, ref.namespace)
         except ApiException as exc:
             if exc.status == 404:
                 return None
             raise
+
+    def _read(self, ref: SecretRef) -> Mapping[str, SecretStr] | None:
+        secret = self._get(ref)
+        if secret is None:
+            return None
+        if not _is_ours(secret, ref):
+            raise not_owned(ref)
         return {
             key: SecretStr(base64.b64decode(value).decode())
             for key, value in (secret.data or {}).items()
         }
 
+    def _owners(self, ref: SecretRef) -> list[dict[str, Any]]:
+        if not ref.owner_uid:
+            return []
+        return [
+            {
+                "apiVersion": f"{GROUP}/{VERSION}",
+                "kind": ref.owner_kind,
+                "name": ref.owner_name,
+                "uid": ref.owner_uid,
+                "controller": True,
+                "blockOwnerDeletion": False,
+            }
+        ]
+
     def _write(self, ref: SecretRef, data: Mapping[str, SecretStr]) -> None:
-        owners = None
-        if ref.owner_uid:
-            owners = [
-                k8s.V1OwnerReference(
-                    api_version=f"{GROUP}/{VERSION}",
-                    kind=ref.owner_kind,
-                    name=ref.owner_name,
-                    uid=ref.owner_uid,
-                    controller=True,
-                    block_owner_deletion=False,
-                )
-            ]
-        body = k8s.V1Secret(
-            metadata=k8s.V1ObjectMeta(
-                name=ref.name,
-                namespace=ref.namespace,
-                labels={MANAGED_BY: "nbaccess"},
-                owner_references=owners,
-            ),
-            type="Opaque",
-            string_data={key: value.get_secret_value() for key, value in data.items()},
-        )
-        try:
-            existing = self._core.read_namespaced_secret(ref.name, ref.namespace)
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
+        encoded = {
+            key: base64.b64encode(value.get_secret_value().encode()).decode()
+            for key, value in data.items()
+        }
+        existing = self._get(ref)
+        if existing is None:
+            body = k8s.V1Secret(
+                metadata=k8s.V1ObjectMeta(
+                    name=ref.name,
+                    namespace=ref.namespace,
+                    labels={MANAGED_BY: "nbaccess"},
+                    owner_references=[
+                        k8s.V1OwnerReference(
+                            api_version=o["apiVersion"],
+                            kind=o["kind"],
+                            name=o["name"],
+                            uid=o["uid"],
+                            controller=True,
+                            block_owner_deletion=False,
+                        )
+                        for o in self._owners(ref)
+                    ]
+                    or None,
+                ),
+                type="Opaque",
+                data=encoded,
+            )
             self._core.create_namespaced_secret(ref.namespace, body)
             return
-        labels = (existing.metadata.labels if existing.metadata else None) or {}
-        if labels.get(MANAGED_BY) != "nbaccess":
-            # Someone else's Secret: overwriting it could break whatever reads it.
-            raise Permanent(
-                "SecretNotOwned",
-                f"Secret {ref.namespace}/{ref.name} exists and is not managed by nbaccess; "
-                "choose another spec.secretName or remove that Secret",
-            )
-        self._core.replace_namespaced_secret(ref.name, ref.namespace, body)
+        if not _is_ours(existing, ref):
+            raise not_owned(ref)
+        patch = {
+            "metadata": {
+                "labels": {MANAGED_BY: "nbaccess"},
+                # A merge patch replaces the list: [] detaches the Secret from its CR.
+                "ownerReferences": self._owners(ref),
+            },
+            "data": encoded,
+        }
+        self._core.patch_namespaced_secret(
+            ref.name, ref.namespace, patch, _content_type="application/merge-patch+json"
+        )
 
     def _delete(self, ref: SecretRef) -> None:
+        existing = self._get(ref)
+        if existing is None or not _is_ours(existing, ref):
+            return  # gone already, or someone else's: never delete it
         try:
             self._core.delete_namespaced_secret(ref.name, ref.namespace)
         except ApiException as exc:

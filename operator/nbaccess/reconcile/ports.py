@@ -41,25 +41,42 @@ class SecretStore(Protocol):
 
 
 class MemorySecretStore:
-    """A SecretStore in memory, for tests and for running reconcilers without a cluster."""
+    """A SecretStore in memory with the kube store's ownership rule, for tests."""
 
     def __init__(self) -> None:
         self.secrets: dict[tuple[str, str], dict[str, SecretStr]] = {}
+        self.owners: dict[tuple[str, str], str] = {}
         self.writes = 0
-        # Secrets that exist but belong to someone else (the kube store checks a label).
+        # Secrets that exist but belong to someone else (no managed-by label).
         self.foreign: set[tuple[str, str]] = set()
 
-    async def read(self, ref: SecretRef) -> Mapping[str, SecretStr] | None:
-        return self.secrets.get((ref.namespace, ref.name))
-
-    async def write(self, ref: SecretRef, data: Mapping[str, SecretStr]) -> None:
-        if (ref.namespace, ref.name) in self.foreign:
+    def _check(self, ref: SecretRef) -> tuple[str, str]:
+        key = (ref.namespace, ref.name)
+        owner = self.owners.get(key, "")
+        if key in self.foreign or (ref.owner_uid and owner and owner != ref.owner_uid):
             raise Permanent(
                 "SecretNotOwned",
-                f"Secret {ref.namespace}/{ref.name} exists and is not managed by nbaccess",
+                f"Secret {ref.namespace}/{ref.name} exists and is not managed by this resource",
             )
+        return key
+
+    async def read(self, ref: SecretRef) -> Mapping[str, SecretStr] | None:
+        key = (ref.namespace, ref.name)
+        if key not in self.secrets and key not in self.foreign:
+            return None
+        return self.secrets.get(self._check(ref))
+
+    async def write(self, ref: SecretRef, data: Mapping[str, SecretStr]) -> None:
+        key = self._check(ref)
         self.writes += 1
-        self.secrets[(ref.namespace, ref.name)] = dict(data)
+        self.secrets[key] = dict(data)
+        self.owners[key] = ref.owner_uid
 
     async def delete(self, ref: SecretRef) -> None:
-        self.secrets.pop((ref.namespace, ref.name), None)
+        key = (ref.namespace, ref.name)
+        if key in self.foreign or (
+            ref.owner_uid and self.owners.get(key, "") not in ("", ref.owner_uid)
+        ):
+            return  # never delete someone else's Secret
+        self.secrets.pop(key, None)
+        self.owners.pop(key, None)

@@ -54,6 +54,7 @@ never in status, events, logs or error messages.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
@@ -367,6 +368,8 @@ class Publisher:
     async def read_prefix(self) -> str | None:
         try:
             data = await self.store.read(self.ref)
+        except ReconcileError:
+            raise  # the store's own verdict: a Secret that is not ours stops us before NetBird
         except Exception as exc:  # the store is the kube layer's; its errors are not ours
             raise self._failed("reading", exc) from None
         return value_prefix((data or {}).get(SECRET_DATA_KEY))
@@ -380,7 +383,7 @@ class Publisher:
             raise self._failed("writing", exc) from None
 
     async def delete(self, name: str) -> None:
-        ref = SecretRef(self.ref.namespace, name)
+        ref = dataclasses.replace(self.ref, name=name)
         try:
             await self.store.delete(ref)
         except Exception as exc:
@@ -390,9 +393,11 @@ class Publisher:
         """Keep the Secret but drop its owner reference, so it outlives the CR."""
         bare = SecretRef(self.ref.namespace, self.ref.name)
         try:
-            data = await self.store.read(bare)
+            data = await self.store.read(self.ref)
             if data is not None:
                 await self.store.write(bare, data)
+        except ReconcileError:
+            raise
         except Exception as exc:
             raise self._failed("detaching", exc) from None
 
@@ -715,6 +720,9 @@ class SetupKeyReconciler:
         if spec.deletion_policy == "Orphan":
             if record.id:
                 await step.secret.detach()
+            if record.previous_id:
+                # In no Secret any more, so nobody enrolls with it: do not leave it valid.
+                await step.keys.retire(record.previous_id)
             return
         ids = [i for i in (record.id, record.previous_id) if i]
         if record.requested_at is not None:

@@ -585,15 +585,30 @@ async def test_no_key_value_reaches_logs_status_or_outcomes(
     assert keys.status(key)["keyPrefix"] == secret[:5]
 
 
-async def test_a_secret_that_is_not_ours_is_never_overwritten(keys: KeyCluster) -> None:
+async def test_a_secret_that_is_not_ours_is_never_overwritten(
+    keys: KeyCluster, fake: FakeNetBird
+) -> None:
     keys.store.foreign.add(("team", "theirs"))
     group = keys.apply("NetBirdGroup", "routing-peers", {})
     await keys.converge(group)
+    fake.clear_log()
     key = keys.apply("SetupKey", "routers", key_spec(secretName="theirs"))
     outcomes = [await keys.reconcile(key) for _ in range(3)]
     assert outcomes[-1].phase is Phase.STALLED
     assert outcomes[-1].reason == "SecretNotOwned"
     assert ("team", "theirs") not in keys.store.secrets
+    # Stopped before NetBird: no key is minted and revoked over and over.
+    assert [w for w in fake.writes() if w.path.startswith("/api/setup-keys")] == []
+
+
+async def test_two_setup_keys_cannot_share_a_secret(keys: KeyCluster, fake: FakeNetBird) -> None:
+    first = await make_key(keys, secretName="shared")
+    second = keys.apply("SetupKey", "other", key_spec(name="other", secretName="shared"))
+    outcomes = [await keys.reconcile(second) for _ in range(3)]
+    assert outcomes[-1].reason == "SecretNotOwned"
+    writes = len(fake.writes())
+    assert (await keys.reconcile(first)).phase is Phase.READY
+    assert len(fake.writes()) == writes  # the first key is not rotated by the clash
 
 
 async def test_the_key_expiry_is_measured_for_alerts(keys: KeyCluster) -> None:
