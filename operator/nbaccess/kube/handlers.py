@@ -22,7 +22,7 @@ from nbaccess.reconcile.kinds import GROUP, ID_ANNOTATION, VERSION, KindReconcil
 from nbaccess.reconcile.outcome import Outcome, ReconcileError
 from nbaccess.reconcile.refs import CrKey
 from nbaccess.reconcile.schedule import pass_due
-from nbaccess.reconcile.status import build_status
+from nbaccess.reconcile.status import build_status, parse_timestamp
 
 FINALIZER = f"{GROUP}/finalizer"
 log = logging.getLogger(__name__)
@@ -45,11 +45,30 @@ def _known_id(status: Mapping[str, Any], annotations: Mapping[str, str]) -> str 
     return str(value) if value else None
 
 
+def _status(rt: Runtime, kind: KindReconciler[Any], body: kopf.Body) -> dict[str, Any]:
+    """The freshest status we know: the body's, or what we wrote if the watch lags behind.
+
+    kopf applies a pass's patch after the handler returns, and a timer's body is refreshed only
+    by watch events, so a tick queued behind a change handler would otherwise act on the
+    status from before that pass (e.g. without the id it just recorded).
+    """
+    seen = dict(body.get("status") or {})
+    key = CrKey(kind.kind, body.metadata.namespace or "", body.metadata.name or "")
+    written = rt.written.get(key)
+    if written is None:
+        return seen
+    when_written = parse_timestamp(written.get("lastSyncedTime"))
+    when_seen = parse_timestamp(seen.get("lastSyncedTime"))
+    if when_seen is None or (when_written is not None and when_written >= when_seen):
+        return dict(written)
+    return seen
+
+
 def _current(
     rt: Runtime, kind: KindReconciler[Any], body: kopf.Body, extra: Mapping[str, Any]
 ) -> Pass:
     meta = body.get("metadata", {})
-    status = dict(body.get("status") or {})
+    status = _status(rt, kind, body)
     annotations = dict(meta.get("annotations") or {})
     return Pass(
         namespace=str(meta.get("namespace")),
@@ -85,14 +104,17 @@ async def run_pass(
         )
     rt.metrics.observe_reconcile(kind.kind, outcome.phase.value, time.monotonic() - started)
     rt.liveness.beat()
-    _write(kind, body, patch, current, outcome)
+    written = _write(kind, body, patch, current, outcome)
+    key = CrKey(kind.kind, current.namespace, current.name)
+    merged = {**current.previous_status, **written}
+    rt.written[key] = {k: v for k, v in merged.items() if v is not None}
     _measure(rt, current, outcome)
     return outcome
 
 
 def _write(
     kind: KindReconciler[Any], body: kopf.Body, patch: kopf.Patch, current: Pass, outcome: Outcome
-) -> None:
+) -> dict[str, Any]:
     status = build_status(
         outcome, current.previous_status, generation=current.generation, now=current.now
     )
@@ -113,6 +135,8 @@ def _write(
     for warning in new_warnings:
         kopf.warn(body, reason="RiskyPolicy", message=warning)
 
+    return status
+
 
 def _previous_verdict(status: Mapping[str, Any]) -> tuple[str, str] | None:
     for cond in status.get("conditions") or ():
@@ -130,42 +154,60 @@ def _measure(rt: Runtime, current: Pass, outcome: Outcome) -> None:
 def register_kind(registry: kopf.OperatorRegistry, rt: Runtime, kind: KindReconciler[Any]) -> None:
     indexes.register_indexes(registry, kind, rt.tracker)
 
+    def key_of(body: kopf.Body) -> CrKey:
+        return CrKey(kind.kind, body.metadata.namespace or "", body.metadata.name or "")
+
     async def on_change(body: kopf.Body, patch: kopf.Patch, **extra: Any) -> None:
-        key = CrKey(kind.kind, body.metadata.namespace or "", body.metadata.name or "")
-        async with rt.locks[key]:
+        async with rt.locks[key_of(body)]:
             await run_pass(rt, kind, body, patch, extra)
 
     async def on_tick(body: kopf.Body, patch: kopf.Patch, **extra: Any) -> None:
-        due = pass_due(
-            body.get("status"),
-            now=dt.datetime.now(dt.UTC),
-            resync_seconds=rt.settings.nbaccess_resync_seconds,
-            retry_seconds=rt.settings.nbaccess_retry_seconds,
-            annotations=body.metadata.annotations,
-        )
-        if due:
-            await on_change(body, patch, **extra)
+        # Decided inside the lock, on the freshest status: a pass that just ran counts.
+        async with rt.locks[key_of(body)]:
+            due = pass_due(
+                _status(rt, kind, body),
+                kind=kind.kind,
+                now=dt.datetime.now(dt.UTC),
+                resync_seconds=rt.settings.nbaccess_resync_seconds,
+                retry_seconds=rt.settings.nbaccess_retry_seconds,
+                annotations=body.metadata.annotations,
+            )
+            if due:
+                await run_pass(rt, kind, body, patch, extra)
 
-    async def on_delete(body: kopf.Body, **extra: Any) -> None:
+    async def on_delete(body: kopf.Body, retry: int, **extra: Any) -> None:
         current = _current(rt, kind, body, extra)
         key = CrKey(kind.kind, current.namespace, current.name)
         async with rt.locks[key]:
             try:
                 spec = kind.parse(body.get("spec") or {})
-                await kind.finalize(rt.client(), current, spec)
             except ReconcileError as err:
-                if err.phase is Phase.PROGRESSING:
+                if current.known_id is None:
+                    spec = None  # nothing was created in NetBird: nothing to clean up
+                else:
+                    # Which NetBird object to delete, and whether to, is in the spec we cannot
+                    # read: keep the CR so nothing is lost silently; fixing the spec (or
+                    # removing the finalizer deliberately) lets the deletion finish.
                     kopf.warn(body, reason=err.reason, message=err.message[:1000])
                     raise kopf.TemporaryError(
-                        err.message, delay=rt.settings.nbaccess_retry_seconds
+                        err.message, delay=rt.settings.nbaccess_resync_seconds
                     ) from err
-                # A spec we cannot parse or a NetBird refusal: keep the CR so nothing is lost
-                # silently; a person can fix the spec or remove the finalizer deliberately.
-                kopf.warn(body, reason=err.reason, message=err.message[:1000])
-                raise kopf.TemporaryError(
-                    err.message, delay=rt.settings.nbaccess_resync_seconds
-                ) from err
+            if spec is not None:
+                try:
+                    await kind.finalize(rt.client(), current, spec)
+                except ReconcileError as err:
+                    kopf.warn(body, reason=err.reason, message=err.message[:1000])
+                    # Still in use, NetBird busy: wait longer each time, up to the resync, so a
+                    # long-lived dependant does not cost a DELETE every few seconds.
+                    delay = min(
+                        rt.settings.nbaccess_resync_seconds,
+                        rt.settings.nbaccess_retry_seconds * 2 ** min(retry, 10),
+                    )
+                    if err.phase is not Phase.PROGRESSING:
+                        delay = rt.settings.nbaccess_resync_seconds
+                    raise kopf.TemporaryError(err.message, delay=delay) from err
         rt.locks.pop(key, None)
+        rt.written.pop(key, None)
         rt.tracker.forget(key)
         rt.metrics.forget_object(current.namespace, current.name)
 

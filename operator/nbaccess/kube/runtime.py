@@ -23,6 +23,8 @@ class Runtime:
     metrics: Metrics
     liveness: Liveness
     tracker: Tracker = field(default_factory=Tracker)
+    # The status each object's last pass wrote, for passes that run before the watch shows it.
+    written: dict[CrKey, dict[str, Any]] = field(default_factory=dict)
     netbird: NetBirdClient | None = None
     # One pass at a time per object: the drift timer and a change handler must not interleave.
     locks: defaultdict[CrKey, asyncio.Lock] = field(

@@ -31,6 +31,7 @@ from nbaccess.reconcile.resolve import (
     group_id_by_name,
     group_ids,
     group_keys,
+    known_posture_ids,
     posture_ids,
     posture_keys,
 )
@@ -198,6 +199,7 @@ class PolicyReconciler:
                 type=current.directory.ready_fact(key, f"resourceType/{ref.resource}"),
             )
         checks = posture_ids(current.directory, ns, spec.posture_checks)
+        await known_posture_ids(nb, [r.id for r in spec.posture_checks or () if r.id])
         return Resolved(sources, destinations, resource, checks)
 
     def desired(

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 from nbaccess.netbird.client import NetBirdClient
 from nbaccess.netbird.errors import NetBirdError
+from nbaccess.netbird.models import Group
 from nbaccess.reconcile.engine import classify
-from nbaccess.reconcile.outcome import DependencyNotReady
+from nbaccess.reconcile.outcome import DependencyNotReady, Permanent
 from nbaccess.reconcile.refs import CrDirectory, CrKey
 from nbaccess.resources.common import GroupRef, PeerRef, PostureCheckRef
 
@@ -36,15 +37,41 @@ async def group_ids(
         elif ref.name:
             ids.append(await group_id_by_name(nb, ref.name))
         elif ref.id:
-            ids.append(ref.id)
+            ids.append(await _known_group_id(nb, ref.id))
     return sorted(set(ids))
 
 
-async def group_id_by_name(nb: NetBirdClient, name: str) -> str:
+async def _groups(nb: NetBirdClient, doing: str) -> list[Group]:
+    # The cached list: resolving every reference of every object costs one GET per interval.
     try:
-        found = await nb.find_groups(name)
+        return await nb.list_groups()
     except NetBirdError as exc:
-        raise classify(exc, f"looking up group {name!r}") from exc
+        raise classify(exc, doing) from exc
+
+
+async def _known_group_id(nb: NetBirdClient, group_id: str) -> str:
+    # NetBird silently drops unknown ids from a policy; checking first means a typo waits
+    # here instead of a PUT on every pass that NetBird keeps "accepting".
+    if not any(g.id == group_id for g in await _groups(nb, f"looking up group {group_id}")):
+        raise DependencyNotReady(f"NetBird has no group with id {group_id!r}")
+    return group_id
+
+
+async def known_posture_ids(nb: NetBirdClient, ids: Sequence[str]) -> None:
+    """DependencyNotReady unless NetBird knows every posture-check id (see _known_group_id)."""
+    if not ids:
+        return
+    try:
+        checks = {c.id for c in await nb.list_posture_checks()}
+    except NetBirdError as exc:
+        raise classify(exc, "listing posture checks") from exc
+    missing = sorted(set(ids) - checks)
+    if missing:
+        raise DependencyNotReady(f"NetBird has no posture check with id {', '.join(missing)}")
+
+
+async def group_id_by_name(nb: NetBirdClient, name: str) -> str:
+    found = await _groups(nb, f"looking up group {name!r}")
     exact = [g for g in found if g.name == name]
     if not exact:
         # An IdP-synced group appears once a member logs in: wait rather than fail.
@@ -84,5 +111,13 @@ async def peer_ids(nb: NetBirdClient, refs: Sequence[PeerRef]) -> list[str]:
             matches = by_name.get(ref.name, [])
             if not matches:
                 raise DependencyNotReady(f"NetBird has no peer named {ref.name!r} yet")
+            if len(matches) > 1:
+                # Peer names are hostnames people choose: a second device with the same name
+                # must not join the group (and its access) silently.
+                raise Permanent(
+                    "AmbiguousPeer",
+                    f"{len(matches)} peers are named {ref.name!r} ({', '.join(sorted(matches))}); "
+                    "refer to the one you mean by id",
+                )
             ids.extend(matches)
     return sorted(set(ids))

@@ -15,19 +15,19 @@ from typing import Any
 
 from nbaccess.reconcile.status import parse_timestamp
 
-# Annotations that ask for an action, each with the status field where a pass records the
-# value it acted on.
-REQUEST_ANNOTATIONS: Mapping[str, str] = {
-    "nbaccess.dev/rotate-requested-at": "rotateRequestHandled",
+# Annotations that ask a kind for an action, each with the status field where a pass records
+# the value it acted on. Per kind: on any other kind the annotation means nothing.
+REQUEST_ANNOTATIONS: Mapping[str, Mapping[str, str]] = {
+    "SetupKey": {"nbaccess.dev/rotate-requested-at": "rotateRequestHandled"},
 }
 
 
 def unhandled_request(
-    status: Mapping[str, Any] | None, annotations: Mapping[str, str] | None
+    kind: str, status: Mapping[str, Any] | None, annotations: Mapping[str, str] | None
 ) -> bool:
     """True when a request annotation holds a value no pass has acted on yet."""
     status, annotations = status or {}, annotations or {}
-    for annotation, handled in REQUEST_ANNOTATIONS.items():
+    for annotation, handled in REQUEST_ANNOTATIONS.get(kind, {}).items():
         value = annotations.get(annotation)
         if value and value != status.get(handled):
             return True
@@ -37,6 +37,7 @@ def unhandled_request(
 def pass_due(
     status: Mapping[str, Any] | None,
     *,
+    kind: str = "",
     now: dt.datetime,
     resync_seconds: float,
     retry_seconds: float,
@@ -44,7 +45,7 @@ def pass_due(
 ) -> bool:
     status = status or {}
     last = parse_timestamp(status.get("lastSyncedTime"))
-    if last is None or unhandled_request(status, annotations):
+    if last is None or unhandled_request(kind, status, annotations):
         return True
     # A time the outcome itself depends on (a policy's expiresAt) is not left to the resync.
     recheck = parse_timestamp(status.get("recheckAfter"))

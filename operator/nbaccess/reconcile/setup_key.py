@@ -81,7 +81,7 @@ from nbaccess.resources.setup_key import SetupKeySpec
 
 KIND = "SetupKey"
 ROTATE_ANNOTATION = "nbaccess.dev/rotate-requested-at"
-ROTATE_HANDLED = REQUEST_ANNOTATIONS[ROTATE_ANNOTATION]
+ROTATE_HANDLED = REQUEST_ANNOTATIONS["SetupKey"][ROTATE_ANNOTATION]
 SECRET_DATA_KEY = "setupKey"  # noqa: S105 (the data key, not a value)
 PREFIX_LENGTH = 5
 # A leftover's creation time is NetBird's clock, the request time ours. Kept small: a key

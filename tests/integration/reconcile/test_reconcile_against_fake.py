@@ -151,16 +151,38 @@ async def test_netbird_rejection_stalls_with_netbirds_message(cluster: Cluster) 
     assert kstatus_violations(status, 1) == []
 
 
-async def test_an_id_netbird_does_not_know_is_reported_not_hidden(cluster: Cluster) -> None:
+async def test_an_id_netbird_does_not_know_is_reported_not_hidden(
+    cluster: Cluster, fake: FakeNetBird
+) -> None:
     src = cluster.apply("NetBirdGroup", "src", {})
     await cluster.converge(src)
     spec = policy_spec("src", "x")
     spec["destinations"] = [{"id": "doesnotexist0000000"}]
     key = cluster.apply("NetBirdPolicy", "dangling", spec)
+    fake.clear_log()
+    for _ in range(3):
+        outcome = await cluster.reconcile(key)
+        assert outcome.phase is Phase.PROGRESSING
+        assert outcome.reason == "DependencyNotReady"
+        assert "doesnotexist0000000" in outcome.message
+    # NetBird would have "accepted" it and dropped the id; nothing was written instead.
+    assert fake.writes() == []
+
+
+async def test_a_group_deleted_between_lookup_and_write_is_reported_as_dropped(
+    cluster: Cluster, fake: FakeNetBird
+) -> None:
+    src = cluster.apply("NetBirdGroup", "src", {})
+    dst = cluster.apply("NetBirdGroup", "dst", {})
+    await cluster.converge(src, dst)
+    key = cluster.apply("NetBirdPolicy", "flow", policy_spec("src", "dst"))
+    # Removed behind the operator's back after the (cached) lookup saw it.
+    dst_id = cluster.objects[dst]["status"]["id"]
+    with fake.lock:
+        fake.account.groups.pop(dst_id)
     outcome = await cluster.reconcile(key)
-    assert outcome.phase is Phase.STALLED
     assert outcome.reason == "DroppedReference"
-    assert "doesnotexist0000000" in outcome.message
+    assert dst_id in outcome.message
 
 
 async def test_the_default_policy_stays_on_until_a_specific_policy_is_ready(

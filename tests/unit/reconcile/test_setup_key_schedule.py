@@ -18,7 +18,14 @@ SYNCED: dict[str, Any] = {
 
 
 def due(annotations: dict[str, str] | None, status: dict[str, Any] = SYNCED) -> bool:
-    return pass_due(status, now=NOW, resync_seconds=3600, retry_seconds=60, annotations=annotations)
+    return pass_due(
+        status,
+        kind="SetupKey",
+        now=NOW,
+        resync_seconds=3600,
+        retry_seconds=60,
+        annotations=annotations,
+    )
 
 
 def test_a_new_request_value_makes_a_pass_due_at_once() -> None:
@@ -46,3 +53,16 @@ def test_recheck_after_for_the_previous_keys_revocation_is_honoured() -> None:
     assert due(None, status)
     later = {**SYNCED, "recheckAfter": "2026-11-25T12:00:01Z"}
     assert not due(None, later)
+
+
+def test_the_rotate_annotation_means_nothing_on_other_kinds() -> None:
+    status = {"lastSyncedTime": "2026-11-25T12:00:00Z"}
+    annotations = {"nbaccess.dev/rotate-requested-at": "now please"}
+    assert not pass_due(
+        status,
+        kind="NetBirdGroup",
+        now=NOW,
+        resync_seconds=3600,
+        retry_seconds=60,
+        annotations=annotations,
+    )
