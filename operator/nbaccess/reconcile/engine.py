@@ -124,6 +124,14 @@ async def converge(
     observed: Obs | None = None
     if known_id:
         observed = await _get(ops, known_id)
+        claimant = ops.claimed_by(observed) if observed is not None else None
+        if claimant is not None and claimant != owner:
+            # An id copied from another resource (a duplicated manifest with its annotation).
+            raise Permanent(
+                "AlreadyManaged",
+                f"{ops.kind} {known_id} is managed by {claimant}; remove the "
+                "nbaccess.dev/netbird-id annotation copied from it",
+            )
     action: Action = "unchanged"
     if observed is None:
         existing = await _find_existing(ops, name=name, owner=owner, adopt=adopt or observe_only)

@@ -16,7 +16,7 @@ from nbaccess.netbird.errors import NetBirdError
 from nbaccess.netbird.models import Group, GroupRequest
 from nbaccess.reconcile import engine
 from nbaccess.reconcile.kinds import Pass
-from nbaccess.reconcile.outcome import Outcome
+from nbaccess.reconcile.outcome import Outcome, Permanent
 from nbaccess.reconcile.refs import CrKey
 from nbaccess.reconcile.resolve import GROUP_KIND, peer_ids
 from nbaccess.reconcile.specs import parse_spec
@@ -116,6 +116,15 @@ class GroupReconciler:
 
     async def reconcile(self, nb: NetBirdClient, current: Pass, spec: NetBirdGroupSpec) -> Outcome:
         name = spec.name or current.name
+        only_observed = bool(current.previous_status.get("observedOnly"))
+        if spec.management_policy == "Manage" and only_observed and not spec.adopt:
+            # Observe -> Manage would write (and on deletion, delete) a group someone else
+            # owns, e.g. one synced from the IdP: that takes an explicit adoption.
+            raise Permanent(
+                "AdoptionRequired",
+                f"group {name!r} was only observed; set spec.adopt: true to let the operator "
+                "manage (and, with deletionPolicy Delete, delete) it",
+            )
         members = await peer_ids(nb, spec.peers) if spec.peers is not None else None
         attempt = (current.owner, name)
         adopt = spec.adopt or attempt in self._unconfirmed
@@ -136,11 +145,16 @@ class GroupReconciler:
             f"group {group.name!r} ({group.id}): {len(group.peers)} peers, "
             f"{len(group.resources)} resources",
             netbird_id=group.id,
-            status={"peersCount": len(group.peers), "resourcesCount": len(group.resources)},
+            status={
+                "peersCount": len(group.peers),
+                "resourcesCount": len(group.resources),
+                "observedOnly": True if result.action == "observed" else None,
+            },
             changes=engine.describe_changes(result),
         )
 
     async def finalize(self, nb: NetBirdClient, current: Pass, spec: NetBirdGroupSpec) -> None:
-        if spec.deletion_policy == "Orphan" or spec.management_policy == "Observe":
+        observed = bool(current.previous_status.get("observedOnly"))
+        if spec.deletion_policy == "Orphan" or spec.management_policy == "Observe" or observed:
             return
         await engine.remove(GroupOps(nb), current.known_id)

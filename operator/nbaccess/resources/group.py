@@ -61,3 +61,10 @@ class NetBirdGroupStatus(ManagedStatus):
     resources_count: int | None = Field(
         None, ge=0, description="Number of network resources in the group."
     )
+    observed_only: bool | None = Field(
+        None,
+        description=(
+            "True while the group is only observed (managementPolicy Observe): switching to "
+            "Manage then needs spec.adopt, and deleting the resource never deletes the group."
+        ),
+    )

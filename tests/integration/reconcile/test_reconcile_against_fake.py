@@ -263,3 +263,33 @@ async def test_observed_groups_are_resolved_never_written(
     outcome = await cluster.reconcile(missing)
     assert outcome.phase is Phase.STALLED
     assert len(fake.writes()) == writes
+
+
+async def test_an_observed_group_is_managed_only_after_explicit_adoption(
+    cluster: Cluster, fake: FakeNetBird
+) -> None:
+    key = cluster.apply("NetBirdGroup", "all", {"name": "All", "managementPolicy": "Observe"})
+    await cluster.converge(key)
+    idp = cluster.apply("NetBirdGroup", "support", {"name": "Support"})
+    await cluster.converge(idp)  # a managed group, later switched to Observe and back
+    cluster.apply("NetBirdGroup", "support", {"name": "Support", "managementPolicy": "Observe"})
+    await cluster.converge(idp)
+    writes = len(fake.writes())
+    cluster.apply("NetBirdGroup", "support", {"name": "Support", "peers": []})
+    outcome = await cluster.reconcile(idp)
+    assert outcome.reason == "AdoptionRequired"
+    assert len(fake.writes()) == writes
+    await cluster.delete(idp)  # deleting the resource leaves the observed group alone
+    assert "Support" in {g["name"] for g in objects(fake, "groups")}
+
+
+async def test_an_id_copied_from_another_resource_is_refused(cluster: Cluster) -> None:
+    src = cluster.apply("NetBirdGroup", "src", {})
+    dst = cluster.apply("NetBirdGroup", "dst", {})
+    first = cluster.apply("NetBirdPolicy", "first", policy_spec("src", "dst"))
+    await cluster.converge(src, dst, first)
+    copy = cluster.apply("NetBirdPolicy", "copy", policy_spec("src", "dst"))
+    cluster.objects[copy]["status"] = {"id": cluster.objects[first]["status"]["id"]}
+    outcome = await cluster.reconcile(copy)
+    assert outcome.phase is Phase.STALLED
+    assert outcome.reason == "AlreadyManaged"
