@@ -22,7 +22,7 @@ from nbaccess.reconcile.kinds import GROUP, ID_ANNOTATION, VERSION, KindReconcil
 from nbaccess.reconcile.outcome import Outcome, ReconcileError
 from nbaccess.reconcile.refs import CrKey
 from nbaccess.reconcile.schedule import pass_due
-from nbaccess.reconcile.status import build_status, parse_timestamp
+from nbaccess.reconcile.status import build_status, condition, parse_timestamp
 
 FINALIZER = f"{GROUP}/finalizer"
 log = logging.getLogger(__name__)
@@ -102,7 +102,8 @@ async def run_pass(
         outcome = Outcome(
             Phase.PROGRESSING, "InternalError", f"unexpected {type(exc).__name__}; will retry"
         )
-    rt.metrics.observe_reconcile(kind.kind, outcome.phase.value, time.monotonic() - started)
+    result = "error" if outcome.reason == "InternalError" else outcome.phase.value
+    rt.metrics.observe_reconcile(kind.kind, result, time.monotonic() - started)
     rt.liveness.beat()
     written = _write(kind, body, patch, current, outcome)
     key = CrKey(kind.kind, current.namespace, current.name)
@@ -139,10 +140,8 @@ def _write(
 
 
 def _previous_verdict(status: Mapping[str, Any]) -> tuple[str, str] | None:
-    for cond in status.get("conditions") or ():
-        if cond.get("type") == "Ready":
-            return str(cond.get("reason")), str(cond.get("message"))
-    return None
+    ready = condition(status, "Ready")
+    return None if ready is None else (str(ready.get("reason")), str(ready.get("message")))
 
 
 def _measure(rt: Runtime, current: Pass, outcome: Outcome) -> None:

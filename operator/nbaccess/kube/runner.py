@@ -78,9 +78,9 @@ async def run_operator(
     log.info("metrics on :%d/metrics", server.server_address[1])
 
     def on_request(record: RequestRecord) -> None:
-        metrics.observe_request(
-            record.method, record.route, str(record.code), record.duration_seconds
-        )
+        # 0: no answer arrived (timeout, reset); the metric's help calls that 'error'.
+        code = str(record.code) if record.code else "error"
+        metrics.observe_request(record.method, record.route, code, record.duration_seconds)
 
     options = ClientOptions(
         rate_per_minute=settings.netbird_rate_limit_per_minute,

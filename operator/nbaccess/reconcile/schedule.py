@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from nbaccess.reconcile.status import parse_timestamp
+from nbaccess.reconcile.status import condition, parse_timestamp
 
 # Annotations that ask a kind for an action, each with the status field where a pass records
 # the value it acted on. Per kind: on any other kind the annotation means nothing.
@@ -51,9 +51,7 @@ def pass_due(
     recheck = parse_timestamp(status.get("recheckAfter"))
     if recheck is not None and last < recheck <= now:
         return True
-    working = any(
-        c.get("type") == "Reconciling" and c.get("status") == "True"
-        for c in status.get("conditions") or ()
-    )
+    reconciling = condition(status, "Reconciling")
+    working = reconciling is not None and reconciling.get("status") == "True"
     wait = retry_seconds if working else resync_seconds
     return (now - last).total_seconds() >= wait

@@ -72,15 +72,19 @@ def build_status(
     return status
 
 
-def is_ready(status: Mapping[str, Any] | None) -> bool:
+def condition(status: Mapping[str, Any] | None, ctype: str) -> Mapping[str, Any] | None:
+    """The condition of that type in a status document, or None."""
     for cond in (status or {}).get("conditions") or ():
-        if cond.get("type") == "Ready":
-            return bool(cond.get("status") == "True")
-    return False
+        if cond.get("type") == ctype:
+            return dict(cond)
+    return None
+
+
+def is_ready(status: Mapping[str, Any] | None) -> bool:
+    ready = condition(status, "Ready")
+    return ready is not None and ready.get("status") == "True"
 
 
 def ready_reason(status: Mapping[str, Any] | None) -> str | None:
-    for cond in (status or {}).get("conditions") or ():
-        if cond.get("type") == "Ready":
-            return str(cond.get("reason") or "")
-    return None
+    ready = condition(status, "Ready")
+    return None if ready is None else str(ready.get("reason") or "")
