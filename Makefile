@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: test lint unit stack demo demo-stop crds clean
+.PHONY: test lint unit stack demo demo-stop crds bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,8 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check operator tests
-	$(BIN)/ruff format --check operator tests
+	$(BIN)/ruff check operator tests benchmarks
+	$(BIN)/ruff format --check operator tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -41,6 +41,10 @@ demo-stop: $(BIN)/.installed
 # Regenerates crds/ (and the chart's copy) from the pydantic models.
 crds: $(BIN)/.installed
 	$(BIN)/nbaccess crds --output-dir crds --output-dir charts/netbird-access-operator/crds
+
+# Prints how NetBird traffic and time grow with the number of objects (not part of `test`).
+bench: $(BIN)/.installed
+	$(BIN)/python -m benchmarks.reconcile_scale
 
 unit: $(BIN)/.installed
 	$(BIN)/pytest tests/unit tests/integration $(PYTEST_ARGS)
