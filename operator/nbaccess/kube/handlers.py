@@ -135,6 +135,27 @@ def _write(
     new_warnings = [w for w in outcome.warnings if w not in (prev.get("warnings") or [])]
     for warning in new_warnings:
         kopf.warn(body, reason="RiskyPolicy", message=warning)
+    for cond in outcome.conditions:
+        # Data-plane health (routing peers) changes without any spec change: say so when it
+        # flips, not on every pass.
+        before = condition(prev, cond.type)
+        if before is not None and before.get("status") != cond.status:
+            healthy = cond.status == "True"
+            log.log(
+                logging.INFO if healthy else logging.WARNING,
+                "%s %s: %s=%s: %s",
+                kind.kind,
+                current.owner,
+                cond.type,
+                cond.status,
+                cond.message,
+            )
+            kopf.event(
+                body,
+                type="Normal" if healthy else "Warning",
+                reason=cond.reason,
+                message=f"{cond.type} is {cond.status}: {cond.message}"[:1000],
+            )
 
     return status
 

@@ -185,6 +185,11 @@ def test_routing_peer_health_follows_a_real_peer(
     assert gauge(url, "nbaccess_network_routing_peers_connected", namespace, cr) == 0
     assert gauge(url, "nbaccess_network_routing_peers", namespace, cr) == 1
     assert network_writes(url) == writes
+    events = kubectl.ok(
+        "get", "events", "-n", namespace, "--field-selector", f"involvedObject.name={cr}"
+    )
+    assert "RoutingPeersHealthy is False" in events
+    assert "NoRoutingPeerConnected" in events
 
     # Deleting the CRs deletes what they made (the network takes its resources and routers).
     kubectl.ok("delete", "-n", namespace, "netbirdpolicy", policy, "--timeout=60s")
