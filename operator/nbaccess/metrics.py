@@ -24,8 +24,9 @@ from prometheus_client import (
 )
 
 from nbaccess import __version__
+from nbaccess.resources import kinds as resource_kinds
 
-KINDS = ("NetBirdGroup", "NetBirdPolicy", "NetBirdNetwork", "SetupKey", "PostureCheck")
+KINDS = tuple(info.kind for info in resource_kinds.KINDS)
 RESULTS = ("ready", "progressing", "stalled", "error")
 # Route templates the client reports; listed so their series exist before the first request.
 KNOWN_ROUTES = (

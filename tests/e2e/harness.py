@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -10,6 +11,16 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 T = TypeVar("T")
+API_VERSION = "nbaccess.dev/v1alpha1"
+
+
+def unique(prefix: str) -> str:
+    """A name no other test (or earlier run against the same NetBird) has used."""
+    return f"{prefix}-{secrets.token_hex(3)}"
+
+
+def manifest(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": API_VERSION, "kind": kind, "metadata": {"name": name}, "spec": spec}
 
 
 def eventually(check: Callable[[], T], timeout: float = 60.0, interval: float = 0.5) -> T:

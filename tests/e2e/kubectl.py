@@ -56,6 +56,20 @@ class Kubectl:
                 return dict(cond)
         return {}
 
+    def wait_ready(
+        self, namespace: str, resource: str, name: str, timeout: int = 120
+    ) -> dict[str, Any]:
+        """`kubectl wait --for=condition=Ready`, then the object's status."""
+        self.ok(
+            "wait",
+            "-n",
+            namespace,
+            "--for=condition=Ready",
+            f"{resource}/{name}",
+            f"--timeout={timeout}s",
+        )
+        return self.status(namespace, resource, name)
+
     def apply_crds(self) -> list[dict[str, Any]]:
         """Apply every committed CRD and return them as stored once each is Established."""
         # --force-conflicts: re-applying after a regeneration must not trip over field owners.

@@ -18,11 +18,12 @@ import kopf
 from nbaccess.conditions import Phase
 from nbaccess.kube import indexes
 from nbaccess.kube.runtime import Runtime
-from nbaccess.reconcile.kinds import GROUP, ID_ANNOTATION, VERSION, KindReconciler, Pass
+from nbaccess.reconcile.kinds import ID_ANNOTATION, KindReconciler, Pass
 from nbaccess.reconcile.outcome import Outcome, ReconcileError
 from nbaccess.reconcile.refs import CrKey
 from nbaccess.reconcile.schedule import pass_due
 from nbaccess.reconcile.status import build_status, condition, parse_timestamp
+from nbaccess.resources.kinds import GROUP, VERSION
 
 FINALIZER = f"{GROUP}/finalizer"
 log = logging.getLogger(__name__)

@@ -13,10 +13,11 @@ from typing import Any
 import kopf
 
 from nbaccess.kube.tracker import Tracker
-from nbaccess.reconcile.kinds import GROUP, ID_ANNOTATION, VERSION, KindReconciler
+from nbaccess.reconcile.kinds import ID_ANNOTATION, KindReconciler
 from nbaccess.reconcile.outcome import ReconcileError
 from nbaccess.reconcile.refs import CrDirectory, CrKey, CrState
 from nbaccess.reconcile.status import is_ready, ready_reason
+from nbaccess.resources.kinds import GROUP, VERSION
 
 
 @dataclass(frozen=True)

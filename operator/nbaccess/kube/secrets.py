@@ -17,9 +17,9 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 from pydantic import SecretStr
 
-from nbaccess.reconcile.kinds import GROUP, VERSION
 from nbaccess.reconcile.outcome import Permanent
 from nbaccess.reconcile.ports import SecretRef
+from nbaccess.resources.kinds import GROUP, VERSION
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
 

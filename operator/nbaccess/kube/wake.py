@@ -15,8 +15,8 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from nbaccess.conditions import timestamp
-from nbaccess.reconcile.kinds import GROUP, VERSION
 from nbaccess.reconcile.refs import CrKey
+from nbaccess.resources.kinds import GROUP, VERSION
 
 REQUESTED_AT = "reconcile.nbaccess.dev/requested-at"
 

@@ -14,11 +14,10 @@ from typing import Any, Protocol, TypeVar
 from nbaccess.netbird.client import NetBirdClient
 from nbaccess.reconcile.outcome import Outcome
 from nbaccess.reconcile.refs import CrDirectory, CrKey
+from nbaccess.resources.kinds import GROUP
 
 SpecT = TypeVar("SpecT")
 
-GROUP = "nbaccess.dev"
-VERSION = "v1alpha1"
 ID_ANNOTATION = f"{GROUP}/netbird-id"
 
 

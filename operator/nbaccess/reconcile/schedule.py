@@ -22,16 +22,23 @@ REQUEST_ANNOTATIONS: Mapping[str, Mapping[str, str]] = {
 }
 
 
+def pending_request(
+    annotations: Mapping[str, str] | None, annotation: str, handled: object
+) -> str | None:
+    """The annotation's value when no pass has acted on it yet (`handled` is the last one)."""
+    value = (annotations or {}).get(annotation)
+    return value if value and value != handled else None
+
+
 def unhandled_request(
     kind: str, status: Mapping[str, Any] | None, annotations: Mapping[str, str] | None
 ) -> bool:
-    """True when a request annotation holds a value no pass has acted on yet."""
-    status, annotations = status or {}, annotations or {}
-    for annotation, handled in REQUEST_ANNOTATIONS.get(kind, {}).items():
-        value = annotations.get(annotation)
-        if value and value != status.get(handled):
-            return True
-    return False
+    """True when one of the kind's request annotations holds a value not yet acted on."""
+    status = status or {}
+    return any(
+        pending_request(annotations, annotation, status.get(handled))
+        for annotation, handled in REQUEST_ANNOTATIONS.get(kind, {}).items()
+    )
 
 
 def pass_due(

@@ -73,7 +73,7 @@ from nbaccess.reconcile.outcome import Outcome, Permanent, ReconcileError, Trans
 from nbaccess.reconcile.ports import SecretRef, SecretStore
 from nbaccess.reconcile.refs import CrKey
 from nbaccess.reconcile.resolve import group_id_by_name, group_ids, group_keys
-from nbaccess.reconcile.schedule import REQUEST_ANNOTATIONS
+from nbaccess.reconcile.schedule import REQUEST_ANNOTATIONS, pending_request
 from nbaccess.reconcile.specs import parse_spec
 from nbaccess.reconcile.status import parse_timestamp
 from nbaccess.resources.common import duration_seconds
@@ -147,8 +147,7 @@ def renewal_reasons(
 
 
 def unhandled_request(annotations: Mapping[str, str], handled: str | None) -> str | None:
-    value = annotations.get(ROTATE_ANNOTATION)
-    return value if value and value != handled else None
+    return pending_request(annotations, ROTATE_ANNOTATION, handled)
 
 
 def retire_due(revoke_after: dt.datetime, now: dt.datetime) -> bool:

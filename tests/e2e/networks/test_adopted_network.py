@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import secrets
 
-from tests.e2e.harness import NetBirdApi
+from tests.e2e.harness import NetBirdApi, manifest, unique
 from tests.e2e.kubectl import Kubectl
-from tests.e2e.networks.test_routing_peers import manifest, unique, wait_ready
 from tests.e2e.operator_process import OperatorProcess
 
 
@@ -16,7 +15,7 @@ def test_deleting_an_adopted_network_keeps_what_was_made_by_hand(
 ) -> None:
     routing = unique("rp")
     kubectl.apply(namespace, manifest("NetBirdGroup", routing, {"name": routing}))
-    group_id = wait_ready(kubectl, namespace, "netbirdgroup", routing)["id"]
+    group_id = kubectl.wait_ready(namespace, "netbirdgroup", routing)["id"]
 
     cr = unique("legacy")
     octet = secrets.randbelow(200) + 20
@@ -43,7 +42,7 @@ def test_deleting_an_adopted_network_keeps_what_was_made_by_hand(
                 },
             ),
         )
-        status = wait_ready(kubectl, namespace, "netbirdnetwork", cr)
+        status = kubectl.wait_ready(namespace, "netbirdnetwork", cr)
         assert status["id"] == network["id"]
         assert status["adopted"] is True
         routers = {r["id"] for r in netbird.get(f"/networks/{network['id']}/routers")}

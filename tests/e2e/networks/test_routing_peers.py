@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from tests.e2e.harness import NetBirdApi, eventually, metric_samples
+from tests.e2e.harness import NetBirdApi, eventually, manifest, metric_samples, unique
 from tests.e2e.kubectl import Kubectl
 from tests.e2e.operator_process import OperatorProcess
 from tests.e2e.peers.conftest import SetupKey
@@ -15,24 +15,8 @@ from tests.e2e.stack.peer import PeerProcess
 
 Enroll = Callable[[str, str], PeerProcess]
 MakeSetupKey = Callable[..., SetupKey]
-API = "nbaccess.dev/v1alpha1"
 # Health is read again every 30s and on each resync; a peer's state reaches the API at once.
 HEALTH_TIMEOUT = 120.0
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{secrets.token_hex(3)}"
-
-
-def manifest(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
-    return {"apiVersion": API, "kind": kind, "metadata": {"name": name}, "spec": spec}
-
-
-def wait_ready(kubectl: Kubectl, namespace: str, resource: str, name: str) -> dict[str, Any]:
-    kubectl.ok(
-        "wait", "-n", namespace, "--for=condition=Ready", f"{resource}/{name}", "--timeout=120s"
-    )
-    return kubectl.status(namespace, resource, name)
 
 
 def conditions(status: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -70,7 +54,7 @@ def test_routing_peer_health_follows_a_real_peer(
     routing, standby, db, app = (unique(p) for p in ("rp", "rp-standby", "db", "app"))
     for group in (routing, standby, db, app):
         kubectl.apply(namespace, manifest("NetBirdGroup", group, {"name": group}))
-    ids = {g: wait_ready(kubectl, namespace, "netbirdgroup", g)["id"] for g in (routing, db)}
+    ids = {g: kubectl.wait_ready(namespace, "netbirdgroup", g)["id"] for g in (routing, db)}
 
     cr = unique("orders")
     subnet, host, domain = f"{cr}-subnet", f"{cr}-host", f"{cr}-domain"
@@ -95,7 +79,7 @@ def test_routing_peer_health_follows_a_real_peer(
             },
         ),
     )
-    status = wait_ready(kubectl, namespace, "netbirdnetwork", cr)
+    status = kubectl.wait_ready(namespace, "netbirdnetwork", cr)
     assert conditions(status)["RoutingPeersHealthy"]["reason"] == "NoRoutingPeers"
 
     # What NetBird holds: the network, three typed resources in the DB group, two routers.
@@ -161,7 +145,7 @@ def test_routing_peer_health_follows_a_real_peer(
             },
         ),
     )
-    policy_status = wait_ready(kubectl, namespace, "netbirdpolicy", policy)
+    policy_status = kubectl.wait_ready(namespace, "netbirdpolicy", policy)
     [rule] = netbird.get(f"/policies/{policy_status['id']}")["rules"]
     assert rule["destinationResource"] == {"id": stored[subnet]["id"], "type": "subnet"}
 

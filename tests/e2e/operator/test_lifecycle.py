@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 from typing import Any
 
 from nbaccess.conditions import kstatus_violations
-from tests.e2e.harness import NetBirdApi, eventually, write_requests
+from tests.e2e.harness import NetBirdApi, eventually, unique, write_requests
 from tests.e2e.kubectl import Kubectl
 from tests.e2e.operator_process import RESYNC_SECONDS, RETRY_SECONDS, OperatorProcess
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{secrets.token_hex(3)}"
 
 
 def group(cr_name: str, **spec: Any) -> dict[str, Any]:
@@ -43,18 +38,12 @@ def policy(name: str, source: str, destination: str, **spec: Any) -> dict[str, A
     }
 
 
-def wait_ready(kubectl: Kubectl, namespace: str, kind: str, name: str, timeout: int = 60) -> None:
-    kubectl.ok(
-        "wait", "-n", namespace, "--for=condition=Ready", f"{kind}/{name}", f"--timeout={timeout}s"
-    )
-
-
 def test_a_policy_waits_for_its_group_and_wakes_when_it_is_ready(
     kubectl: Kubectl, netbird: NetBirdApi, operator: OperatorProcess, namespace: str
 ) -> None:
     src, dst, pol = unique("src"), unique("dst"), unique("pol")
     kubectl.apply(namespace, group(src))
-    wait_ready(kubectl, namespace, "netbirdgroup", src)
+    kubectl.wait_ready(namespace, "netbirdgroup", src)
     kubectl.apply(namespace, policy(pol, src, dst))
 
     def waiting() -> None:
@@ -72,7 +61,7 @@ def test_a_policy_waits_for_its_group_and_wakes_when_it_is_ready(
 
     created = time.monotonic()
     kubectl.apply(namespace, group(dst))
-    wait_ready(kubectl, namespace, "netbirdpolicy", pol, timeout=RETRY_SECONDS - 10)
+    kubectl.wait_ready(namespace, "netbirdpolicy", pol, timeout=RETRY_SECONDS - 10)
     took = time.monotonic() - created
     # The retry tick is RETRY_SECONDS; Ready well before it means the dependency woke us.
     print(f"policy Ready {took:.1f}s after its group was applied (retry tick {RETRY_SECONDS}s)")
@@ -86,7 +75,7 @@ def test_drift_in_netbird_is_undone_and_a_quiet_resync_writes_nothing(
     src, dst, pol = unique("src"), unique("dst"), unique("pol")
     for obj in (group(src), group(dst), policy(pol, src, dst)):
         kubectl.apply(namespace, obj)
-    wait_ready(kubectl, namespace, "netbirdpolicy", pol)
+    kubectl.wait_ready(namespace, "netbirdpolicy", pol)
 
     # A quiet resync: passes happen, NetBird sees no writes at all.
     writes = write_requests(operator.metrics_url)
@@ -198,15 +187,15 @@ def test_deletion_policy_and_adoption_and_hands_off_what_is_not_ours(
     adopted_name = unique("adopt-me")
     adoptee = netbird.post("groups", {"name": adopted_name, "peers": []})
     kubectl.apply(namespace, group("adopted", name=adopted_name, adopt=True))
-    wait_ready(kubectl, namespace, "netbirdgroup", "adopted")
+    kubectl.wait_ready(namespace, "netbirdgroup", "adopted")
     assert kubectl.status(namespace, "netbirdgroup", "adopted")["id"] == adoptee["id"]
     assert len(netbird.by_name("groups", adopted_name)) == 1
 
     deleted, orphaned = unique("deleted"), unique("orphaned")
     kubectl.apply(namespace, group(deleted))
     kubectl.apply(namespace, group(orphaned, deletionPolicy="Orphan"))
-    wait_ready(kubectl, namespace, "netbirdgroup", deleted)
-    wait_ready(kubectl, namespace, "netbirdgroup", orphaned)
+    kubectl.wait_ready(namespace, "netbirdgroup", deleted)
+    kubectl.wait_ready(namespace, "netbirdgroup", orphaned)
 
     for name in (deleted, orphaned, "adopted", "clash"):
         kubectl.ok("delete", "-n", namespace, "netbirdgroup", name, "--timeout=60s")

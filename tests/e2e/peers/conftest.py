@@ -27,7 +27,7 @@ class SetupKey:
 def setup_key(netbird: NetBirdApi) -> Iterator[Callable[..., SetupKey]]:
     """`setup_key(name, auto_groups=[...])`: a reusable one-hour key, deleted at teardown.
 
-    Made through the NetBird API directly: the SetupKey kind has no reconciler yet.
+    Made through the NetBird API directly, so these tests do not depend on the SetupKey kind.
     """
     made: list[str] = []
 

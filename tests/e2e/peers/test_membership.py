@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from typing import Any
 
-from tests.e2e.harness import NetBirdApi, eventually
+from tests.e2e.harness import NetBirdApi, eventually, unique
 from tests.e2e.kubectl import Kubectl
 from tests.e2e.operator_process import RETRY_SECONDS, OperatorProcess
 from tests.e2e.peers.conftest import SetupKey
@@ -14,10 +13,6 @@ from tests.e2e.stack.peer import PeerProcess
 
 Enroll = Callable[[str, str], PeerProcess]
 MakeSetupKey = Callable[..., SetupKey]
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{secrets.token_hex(3)}"
 
 
 def group(cr_name: str, netbird_name: str, **spec: Any) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from tests.e2e.harness import NetBirdApi, eventually
+from tests.e2e.harness import NetBirdApi, eventually, manifest, unique
 from tests.e2e.kubectl import Kubectl
 from tests.e2e.operator_process import RESYNC_SECONDS, RETRY_SECONDS, OperatorProcess
 from tests.e2e.stack.peer import PeerProcess
@@ -37,10 +36,6 @@ class Published:
         return hashlib.sha256(self.value.encode()).hexdigest()[:12]
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{secrets.token_hex(3)}"
-
-
 def read_secret(kube_api: k8s.ApiClient, namespace: str, name: str) -> Published | None:
     try:
         secret = k8s.CoreV1Api(kube_api).read_namespaced_secret(name, namespace)
@@ -52,15 +47,6 @@ def read_secret(kube_api: k8s.ApiClient, namespace: str, name: str) -> Published
     if "setupKey" not in data:
         return None
     return Published(base64.b64decode(data["setupKey"]).decode())
-
-
-def manifest(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "apiVersion": "nbaccess.dev/v1alpha1",
-        "kind": kind,
-        "metadata": {"name": name},
-        "spec": spec,
-    }
 
 
 def ready_status(kubectl: Kubectl, namespace: str, kind: str, name: str) -> dict[str, Any]:

@@ -357,23 +357,31 @@ async def test_a_resource_name_taken_elsewhere_stalls_with_netbirds_words(
     assert set(resources_of(fake, other["id"])) == {"orders-web"}
 
 
+def hand_made_network(
+    fake: FakeNetBird, *, router_group: str
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A network made in the dashboard, with one resource and one router of its own."""
+    network = api(fake, "POST", "networks", {"name": "legacy", "description": "by hand"})
+    resource = api(
+        fake,
+        "POST",
+        f"networks/{network['id']}/resources",
+        {"name": "hand-made", "address": "10.9.0.0/16", "enabled": True, "groups": []},
+    )
+    router = api(
+        fake,
+        "POST",
+        f"networks/{network['id']}/routers",
+        {"peer_groups": [router_group], "metric": 10, "masquerade": True, "enabled": True},
+    )
+    return network, resource, router
+
+
 async def test_an_adopted_network_keeps_what_is_not_declared(
     cluster: Cluster, fake: FakeNetBird
 ) -> None:
     ids = await groups(cluster, "db", "routers", "spare")
-    existing = api(fake, "POST", "networks", {"name": "legacy", "description": "by hand"})
-    hand = api(
-        fake,
-        "POST",
-        f"networks/{existing['id']}/resources",
-        {"name": "hand-made", "address": "10.9.0.0/16", "enabled": True, "groups": []},
-    )
-    hand_router = api(
-        fake,
-        "POST",
-        f"networks/{existing['id']}/routers",
-        {"peer_groups": [ids["spare"]], "metric": 10, "masquerade": True, "enabled": True},
-    )
+    existing, hand, hand_router = hand_made_network(fake, router_group=ids["spare"])
     key = cluster.apply(
         NETWORK,
         "legacy",
@@ -455,20 +463,8 @@ async def test_deleting_an_adopted_network_leaves_what_was_made_by_hand(
     cluster: Cluster, fake: FakeNetBird
 ) -> None:
     ids = await groups(cluster, "db", "routers", "spare")
-    existing = api(fake, "POST", "networks", {"name": "legacy", "description": "by hand"})
-    hand = api(
-        fake,
-        "POST",
-        f"networks/{existing['id']}/resources",
-        {"name": "hand-made", "address": "10.9.0.0/16", "enabled": True, "groups": []},
-    )
-    # Routes through the very groups the CR declares: still not the operator's to take.
-    hand_router = api(
-        fake,
-        "POST",
-        f"networks/{existing['id']}/routers",
-        {"peer_groups": [ids["routers"]], "metric": 10, "masquerade": True, "enabled": True},
-    )
+    # Its router routes through the very group the CR declares: still not the operator's.
+    existing, hand, hand_router = hand_made_network(fake, router_group=ids["routers"])
     key = cluster.apply(
         NETWORK,
         "legacy",
