@@ -85,6 +85,8 @@ class FakeNetBird:
         self.api = NetBirdApi(account, token)
         self._faults = FaultPlan()
         self._log: list[LoggedRequest] = []
+        # Requests a LATE drop held back: (method, path, query, headers, body).
+        self._held: list[tuple[str, str, str, dict[str, str], bytes]] = []
         self._next_peer_ip = iter(_PEER_NETWORK.hosts())
 
     # ---- state ------------------------------------------------------------------------------
@@ -226,6 +228,14 @@ class FakeNetBird:
         with self.lock:
             self._faults.add(fault)
 
+    def land_late(self) -> int:
+        """Apply every request a LATE drop held back, as NetBird finally would; how many."""
+        with self.lock:
+            held, self._held = self._held, []
+            for method, path, query, headers, body in held:
+                self.api.respond(method, path, query, headers, body)
+            return len(held)
+
     def rate_limit(
         self, per_minute: float | None, burst: int = 1, clock: Callable[[], float] = time.monotonic
     ) -> None:
@@ -284,6 +294,9 @@ class FakeNetBird:
                     response = (fail.status, {"Content-Type": "text/html"}, fail.body)
                 else:
                     response = error_response(fail.status, fail.message or "")
+            elif faults.drop is not None and faults.drop.kind is DropKind.LATE:
+                self._held.append((method, path, query, headers, body))
+                drop = DropKind.LATE
             elif faults.drop is not None and not faults.drop.after_processing:
                 drop = faults.drop.kind
             else:
@@ -339,6 +352,8 @@ class FakeNetBird:
                 raise httpx.ConnectError("fake NetBird refused the connection", request=request)
             if outcome.drop is DropKind.RESET:
                 raise httpx.ReadError("fake NetBird reset the connection", request=request)
+            if outcome.drop is DropKind.LATE:
+                raise httpx.ReadTimeout("fake NetBird has not answered yet", request=request)
             if outcome.drop is not None or outcome.response is None:
                 raise httpx.RemoteProtocolError(
                     "Server disconnected without sending a response.", request=request

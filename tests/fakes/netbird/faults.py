@@ -2,7 +2,9 @@
 
 Each fault applies to the next `count` requests that match its optional method and path prefix.
 Failing and dropping-before-processing leave the account untouched; a drop after processing
-applies the write and loses the answer (the case that makes clients create duplicates).
+applies the write and loses the answer (the case that makes clients create duplicates); a late
+drop holds the request back and applies it only when the test says so, after the client has
+given up (the write that lands after a timeout, and after the client has moved on).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ class DropKind(Enum):
     DISCONNECT = "disconnect"  # closed without an answer: httpx.RemoteProtocolError
     CONNECT = "connect"  # never connected: httpx.ConnectError (the mock transport only)
     RESET = "reset"  # reset by peer: httpx.ReadError
+    # Sent, held back, applied only later (`land_late`): the client timed out meanwhile.
+    LATE = "late"
 
 
 @dataclass

@@ -79,7 +79,9 @@ def create_group(account: Account, request: Request) -> Json:
     resources = _resource_refs(body)
     if any(group.name == name for group in account.groups.values()):
         raise ApiError.status(Kind.ALREADY_EXISTS, f"group with name {name} already exists")
-    group = Group(id=new_xid(), name=name, peers=_membership(peers), resources=resources)
+    # An xid carries its creation second, from the account's clock as NetBird's from its own.
+    created = account.clock().timestamp()
+    group = Group(id=new_xid(created), name=name, peers=_membership(peers), resources=resources)
     account.groups[group.id] = group
     account.bump_serial()
     return render_group(account, group)

@@ -28,11 +28,15 @@ _counter = itertools.count(int.from_bytes(os.urandom(3), "big"))
 _counter_lock = threading.Lock()
 
 
-def new_xid() -> str:
-    """A fresh xid: 4 bytes of seconds, 5 bytes of machine+pid, a 3-byte counter, base32hex."""
+def new_xid(at: float | None = None) -> str:
+    """A fresh xid: 4 bytes of seconds, 5 bytes of machine+pid, a 3-byte counter, base32hex.
+
+    `at` (Unix seconds) is the creation time it carries, the fake's clock (default: now).
+    """
     with _counter_lock:
         count = next(_counter) % (1 << 24)
-    raw = int(time.time()).to_bytes(4, "big") + _machine_and_pid + count.to_bytes(3, "big")
+    seconds = int(time.time() if at is None else at)
+    raw = seconds.to_bytes(4, "big") + _machine_and_pid + count.to_bytes(3, "big")
     return base64.b32hexencode(raw).decode().lower().rstrip("=")
 
 
