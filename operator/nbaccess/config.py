@@ -44,10 +44,42 @@ class Settings(BaseSettings):
         gt=0,
         description="How often an object waiting for a dependency or NetBird is tried again.",
     )
+    nbaccess_retry_max_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="Longest wait between retries of an object that keeps failing (backoff cap).",
+    )
+    nbaccess_workers: int = Field(
+        default=8, ge=1, le=256, description="How many passes run at the same time."
+    )
     nbaccess_metrics_port: int = Field(default=8080, ge=0, le=65535)
     nbaccess_log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Level of the operator's own log lines."
     )
+    nbaccess_cluster_name: str = Field(
+        default="default",
+        min_length=1,
+        max_length=63,
+        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        description=(
+            "This cluster's name in the claims the operator writes into NetBird. Required (and "
+            "different per cluster) when several clusters' operators share one NetBird account."
+        ),
+    )
+    nbaccess_create_grace_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "How long an unanswered create may still land in NetBird before it is tried again "
+            "(default: twice NETBIRD_TIMEOUT_SECONDS)."
+        ),
+    )
+
+    @property
+    def create_grace_seconds(self) -> float:
+        if self.nbaccess_create_grace_seconds is not None:
+            return self.nbaccess_create_grace_seconds
+        return 2 * self.netbird_timeout_seconds
 
     @field_validator("netbird_api_url")
     @classmethod

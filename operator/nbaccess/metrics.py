@@ -80,19 +80,19 @@ class Metrics:
         self.routing_peers_connected = Gauge(
             "nbaccess_network_routing_peers_connected",
             "Routing peers of a NetBirdNetwork that are connected to management.",
-            ["namespace", "name"],
+            ["kind", "namespace", "name"],
             registry=r,
         )
         self.routing_peers_total = Gauge(
             "nbaccess_network_routing_peers",
             "Routing peers of a NetBirdNetwork.",
-            ["namespace", "name"],
+            ["kind", "namespace", "name"],
             registry=r,
         )
         self.setup_key_expiry = Gauge(
             "nbaccess_setup_key_expiry_timestamp_seconds",
             "When the current key of a SetupKey expires (Unix time); alert well before it.",
-            ["namespace", "name"],
+            ["kind", "namespace", "name"],
             registry=r,
         )
         self.build_info = Gauge(
@@ -121,7 +121,9 @@ class Metrics:
         self.resources.labels(kind=kind, ready="True").set(sum(states))
         self.resources.labels(kind=kind, ready="False").set(len(states) - sum(states))
 
-    def set_object_gauge(self, name: str, namespace: str, obj: str, value: float) -> None:
+    def set_object_gauge(
+        self, name: str, kind: str, namespace: str, obj: str, value: float
+    ) -> None:
         """A per-object gauge a reconciler measured (see Outcome.measurements)."""
         gauges = {
             "routing_peers_connected": self.routing_peers_connected,
@@ -130,17 +132,18 @@ class Metrics:
         }
         gauge = gauges.get(name)
         if gauge is not None:
-            gauge.labels(namespace=namespace, name=obj).set(value)
+            gauge.labels(kind=kind, namespace=namespace, name=obj).set(value)
 
-    def forget_object(self, namespace: str, obj: str) -> None:
-        """Drop a deleted object's gauges, so dashboards do not show it forever."""
+    def forget_object(self, kind: str, namespace: str, obj: str) -> None:
+        """Drop a deleted object's gauges, so dashboards do not show it forever (only its own:
+        a SetupKey and a NetBirdNetwork may share a name)."""
         for gauge in (
             self.routing_peers_connected,
             self.routing_peers_total,
             self.setup_key_expiry,
         ):
             with contextlib.suppress(KeyError):
-                gauge.remove(namespace, obj)
+                gauge.remove(kind, namespace, obj)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -44,13 +44,22 @@ def test_requests_are_counted_by_route_template_and_code() -> None:
 
 def test_routing_peer_gauges_come_and_go_with_the_object() -> None:
     metrics = Metrics()
-    metrics.set_object_gauge("routing_peers_connected", "net", "orders", 1)
-    metrics.set_object_gauge("routing_peers", "net", "orders", 2)
-    labels = frozenset({("namespace", "net"), ("name", "orders")})
+    metrics.set_object_gauge("routing_peers_connected", "NetBirdNetwork", "net", "orders", 1)
+    metrics.set_object_gauge("routing_peers", "NetBirdNetwork", "net", "orders", 2)
+    labels = frozenset({("kind", "NetBirdNetwork"), ("namespace", "net"), ("name", "orders")})
     assert samples(metrics)[("nbaccess_network_routing_peers_connected", labels)] == 1
-    metrics.forget_object("net", "orders")
-    metrics.forget_object("net", "orders")  # twice: already gone is fine
+    metrics.forget_object("NetBirdNetwork", "net", "orders")
+    metrics.forget_object("NetBirdNetwork", "net", "orders")  # twice: already gone is fine
     assert ("nbaccess_network_routing_peers", labels) not in samples(metrics)
+
+
+def test_forgetting_one_kind_keeps_the_gauges_of_another_with_the_same_name() -> None:
+    metrics = Metrics()
+    metrics.set_object_gauge("routing_peers", "NetBirdNetwork", "net", "x", 2)
+    metrics.set_object_gauge("setup_key_expiry", "SetupKey", "net", "x", 1_800_000_000)
+    metrics.forget_object("SetupKey", "net", "x")
+    network = frozenset({("kind", "NetBirdNetwork"), ("namespace", "net"), ("name", "x")})
+    assert samples(metrics)[("nbaccess_network_routing_peers", network)] == 2
 
 
 def test_the_endpoint_serves_metrics_and_says_when_the_loop_is_stuck() -> None:
@@ -72,6 +81,6 @@ def test_the_endpoint_serves_metrics_and_says_when_the_loop_is_stuck() -> None:
 
 def test_a_setup_key_expiry_is_exported_for_alerting() -> None:
     metrics = Metrics()
-    metrics.set_object_gauge("setup_key_expiry", "ci", "runners", 1_800_000_000)
-    labels = frozenset({("namespace", "ci"), ("name", "runners")})
+    metrics.set_object_gauge("setup_key_expiry", "SetupKey", "ci", "runners", 1_800_000_000)
+    labels = frozenset({("kind", "SetupKey"), ("namespace", "ci"), ("name", "runners")})
     assert samples(metrics)[("nbaccess_setup_key_expiry_timestamp_seconds", labels)] == 1.8e9

@@ -1,10 +1,21 @@
-"""`nbaccess run`: wire settings, the NetBird client, metrics and kopf into one process."""
+"""`nbaccess run`: wire settings, the NetBird client, metrics, the queue and kopf into one process.
+
+kopf watches our five kinds and hands every event to the controller, which keeps the store and
+queues passes; a bounded pool of workers runs them; a sweeper queues each kind's objects once
+per resync interval. Before any worker starts, the store is filled from one list call per kind,
+so the first passes resolve references against every object, not only the ones the watch has
+delivered so far (a restart would otherwise flip Ready on objects whose dependencies arrive
+later in the listing).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
+import os
+import socket
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,17 +24,25 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
 from nbaccess.config import Settings
-from nbaccess.kube import handlers
-from nbaccess.kube.runtime import Runtime
+from nbaccess.kube.apiserver import KubeApi
+from nbaccess.kube.controller import Controller
 from nbaccess.kube.secrets import KubeSecretStore
-from nbaccess.kube.wake import Waker
+from nbaccess.kube.store import ObjectStore
+from nbaccess.kube.tracker import Tracker
 from nbaccess.metrics import Liveness, Metrics, serve
 from nbaccess.netbird.client import ClientOptions, NetBirdClient, RequestRecord
 from nbaccess.netbird.redact import RedactingFilter
 from nbaccess.reconcile.kinds import KindReconciler
+from nbaccess.reconcile.ownership import Claim
+from nbaccess.reconcile.refs import CrKey
 from nbaccess.reconcile.registry import all_kinds
+from nbaccess.reconcile.workqueue import Backoff, WorkQueue
+from nbaccess.resources.kinds import GROUP, VERSION
 
 log = logging.getLogger(__name__)
+
+# Lower first: what others reference converges before the objects that wait for it.
+KIND_ORDER = {"NetBirdGroup": 0, "PostureCheck": 0, "NetBirdNetwork": 1}
 
 
 def _kube_api() -> k8s.ApiClient:
@@ -34,17 +53,27 @@ def _kube_api() -> k8s.ApiClient:
     return k8s.ApiClient()
 
 
-def build_registry(rt: Runtime) -> kopf.OperatorRegistry:
+def build_registry(
+    kinds: Sequence[KindReconciler[Any]], controller: Controller
+) -> kopf.OperatorRegistry:
     registry = kopf.OperatorRegistry()
     kopf.on.login(registry=registry)(kopf.login_via_client)
 
     @kopf.on.startup(registry=registry)
     async def _startup(settings: kopf.OperatorSettings, **_: Any) -> None:
-        handlers.configure(settings)
+        # We post our own events (from `nbaccess`); kopf's per-handler chatter stays in the log.
+        settings.posting.enabled = False
+        settings.watching.server_timeout = 300
 
-    for kind in rt.kinds:
-        handlers.register_kind(registry, rt, kind)
+    for kind in kinds:
+        _watch(registry, kind.kind, kind.plural, controller)
     return registry
+
+
+def _watch(registry: kopf.OperatorRegistry, kind: str, plural: str, controller: Controller) -> None:
+    @kopf.on.event(GROUP, VERSION, plural, registry=registry, id=f"{plural}-watch")
+    async def _event(event: kopf.RawEvent, **_: Any) -> None:
+        controller.observe(kind, event.get("type"), event["object"])
 
 
 async def _heartbeat(liveness: Liveness) -> None:
@@ -52,6 +81,30 @@ async def _heartbeat(liveness: Liveness) -> None:
     while True:
         liveness.beat()
         await asyncio.sleep(10)
+
+
+async def _sweep(
+    controller: Controller, kinds: Sequence[KindReconciler[Any]], every: float
+) -> None:
+    """Once per interval, every object of every kind is looked at again (drift, retries of
+    Stalled objects whose cause may have gone away)."""
+    while True:
+        await asyncio.sleep(every)
+        for kind in kinds:
+            for obj in controller.store.of_kind(kind.kind):
+                controller.queue.add(obj.key)
+
+
+async def _prime(
+    api: KubeApi,
+    controller: Controller,
+    kinds: Sequence[KindReconciler[Any]],
+    namespaces: Sequence[str],
+) -> None:
+    for kind in kinds:
+        for body in await api.list_kind(kind.kind, namespaces):
+            controller.observe(kind.kind, None, body)
+    log.info("watching %d objects", len(controller.store))
 
 
 async def run_operator(
@@ -64,15 +117,39 @@ async def run_operator(
     metrics = metrics or Metrics()
     liveness = Liveness()
     api = _kube_api()
-    rt = Runtime(
-        settings=settings,
-        kinds=kinds or all_kinds(KubeSecretStore(api)),
+    kinds = list(kinds or all_kinds(KubeSecretStore(api)))
+    instance = os.environ.get("POD_NAME") or socket.gethostname()
+    kube = KubeApi(api, {k.kind: k.plural for k in kinds}, instance)
+    queue: WorkQueue[CrKey] = WorkQueue(
+        Backoff(settings.nbaccess_retry_seconds, settings.nbaccess_retry_max_seconds),
+        priority=lambda key: KIND_ORDER.get(key.kind, 2),
+        lane=lambda key: key.namespace,
+    )
+    holder: dict[str, NetBirdClient] = {}
+
+    def netbird() -> NetBirdClient:
+        return holder["client"]
+
+    tracker = Tracker()
+    controller = Controller(
+        kinds=kinds,
+        store=ObjectStore(),
+        queue=queue,
+        tracker=tracker,
+        api=kube,
+        netbird=netbird,
         metrics=metrics,
         liveness=liveness,
+        cluster=settings.nbaccess_cluster_name,
+        create_grace=dt.timedelta(seconds=settings.create_grace_seconds),
     )
-    rt.tracker.wake = Waker(api, {k.kind: k.plural for k in rt.kinds}).wake
-    rt.tracker.on_readiness = lambda kind: metrics.set_resource_counts(
-        kind, rt.tracker.readiness(kind).values()
+    log.info(
+        "cluster %r: NetBird objects are claimed as 'managed by nbaccess: %s'",
+        settings.nbaccess_cluster_name,
+        Claim(settings.nbaccess_cluster_name, "<namespace>", "<name>").claimant,
+    )
+    tracker.on_readiness = lambda kind: metrics.set_resource_counts(
+        kind, tracker.readiness(kind).values()
     )
     server = serve(metrics, liveness, settings.nbaccess_metrics_port)
     log.info("metrics on :%d/metrics", server.server_address[1])
@@ -88,7 +165,7 @@ async def run_operator(
         timeout_read=settings.netbird_timeout_seconds,
         list_cache_ttl=settings.netbird_list_cache_ttl_seconds,
     )
-    heartbeat = asyncio.create_task(_heartbeat(liveness))
+    tasks: list[asyncio.Task[None]] = [asyncio.create_task(_heartbeat(liveness))]
     try:
         async with NetBirdClient(
             str(settings.netbird_api_url).rstrip("/"),
@@ -96,18 +173,28 @@ async def run_operator(
             options=options,
             on_request=on_request,
         ) as nb:
-            rt.netbird = nb
+            holder["client"] = nb
             # Belt and braces: whatever logs a token or a setup key by mistake is redacted.
             for handler in logging.getLogger().handlers:
                 handler.addFilter(RedactingFilter(nb.secrets))
+            await _prime(kube, controller, kinds, namespaces)
+            tasks += [
+                asyncio.create_task(controller.work()) for _ in range(settings.nbaccess_workers)
+            ]
+            tasks.append(
+                asyncio.create_task(_sweep(controller, kinds, settings.nbaccess_resync_seconds))
+            )
             await kopf.operator(
-                registry=build_registry(rt),
+                registry=build_registry(kinds, controller),
                 standalone=True,
                 clusterwide=not namespaces,
                 namespaces=list(namespaces),
             )
     finally:
-        heartbeat.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await heartbeat
+        queue.close()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         server.shutdown()

@@ -1,7 +1,10 @@
 """Secrets the operator publishes (setup keys), written with the kubernetes client off-loop.
 
-A Secret is ours when it carries our managed-by label and no other object's controller
-reference; anything else is never read, changed or deleted (Stalled `SecretNotOwned`).
+A Secret is ours only when its controller owner reference is the very resource (by uid) that
+publishes into it; a label anyone can copy proves nothing. Anything else is never read,
+changed or deleted (Stalled `SecretNotOwned`). A SetupKey claims its Secret (creates it empty,
+owned by it) before it creates a key in NetBird, so of two SetupKeys naming one Secret the
+second stops before it has a key nobody could use.
 Writes are merge patches of our own fields only, so labels and annotations other tools put
 on the Secret (replication, backups) survive a rotation.
 """
@@ -24,21 +27,25 @@ from nbaccess.resources.kinds import GROUP, VERSION
 MANAGED_BY = "app.kubernetes.io/managed-by"
 
 
-def not_owned(ref: SecretRef) -> Permanent:
+def not_owned(ref: SecretRef, secret: k8s.V1Secret | None = None) -> Permanent:
+    holder = ""
+    meta = secret.metadata if secret is not None else None
+    for owner in (meta.owner_references if meta is not None else None) or ():
+        if owner.controller:
+            holder = f" (it belongs to {owner.kind} {owner.name})"
     return Permanent(
         "SecretNotOwned",
-        f"Secret {ref.namespace}/{ref.name} exists and is not managed by this resource; "
-        "choose another spec.secretName or remove that Secret",
+        f"Secret {ref.namespace}/{ref.name} exists and is not managed by this resource"
+        f"{holder}; choose another spec.secretName or remove that Secret",
     )
 
 
 def _is_ours(secret: k8s.V1Secret, ref: SecretRef) -> bool:
+    if not ref.owner_uid:
+        return True  # a detach: the caller read it as ours a moment ago
     meta = secret.metadata or k8s.V1ObjectMeta()
-    if (meta.labels or {}).get(MANAGED_BY) != "nbaccess":
-        return False
     controllers = [o for o in meta.owner_references or () if o.controller]
-    # Another CR's Secret (two SetupKeys naming the same secretName) is not ours either.
-    return not ref.owner_uid or all(o.uid == ref.owner_uid for o in controllers)
+    return any(o.uid == ref.owner_uid for o in controllers)
 
 
 class KubeSecretStore:
@@ -54,6 +61,9 @@ class KubeSecretStore:
     async def delete(self, ref: SecretRef) -> None:
         await asyncio.to_thread(self._delete, ref)
 
+    async def claim(self, ref: SecretRef) -> None:
+        await asyncio.to_thread(self._claim, ref)
+
     def _get(self, ref: SecretRef) -> k8s.V1Secret | None:
         try:
             return self._core.read_namespaced_secret(ref.name, ref.namespace)
@@ -67,7 +77,7 @@ class KubeSecretStore:
         if secret is None:
             return None
         if not _is_ours(secret, ref):
-            raise not_owned(ref)
+            raise not_owned(ref, secret)
         return {
             key: SecretStr(base64.b64decode(value).decode())
             for key, value in (secret.data or {}).items()
@@ -87,38 +97,55 @@ class KubeSecretStore:
             }
         ]
 
+    def _create(self, ref: SecretRef, encoded: dict[str, str]) -> bool:
+        """Create the Secret owned by `ref`'s resource; False when one exists already."""
+        body = k8s.V1Secret(
+            metadata=k8s.V1ObjectMeta(
+                name=ref.name,
+                namespace=ref.namespace,
+                labels={MANAGED_BY: "nbaccess"},
+                owner_references=[
+                    k8s.V1OwnerReference(
+                        api_version=o["apiVersion"],
+                        kind=o["kind"],
+                        name=o["name"],
+                        uid=o["uid"],
+                        controller=True,
+                        block_owner_deletion=False,
+                    )
+                    for o in self._owners(ref)
+                ]
+                or None,
+            ),
+            type="Opaque",
+            data=encoded or None,
+        )
+        try:
+            self._core.create_namespaced_secret(ref.namespace, body)
+        except ApiException as exc:
+            if exc.status == 409:
+                return False
+            raise
+        return True
+
+    def _claim(self, ref: SecretRef) -> None:
+        if self._create(ref, {}):
+            return
+        existing = self._get(ref)
+        if existing is not None and not _is_ours(existing, ref):
+            raise not_owned(ref, existing)
+
     def _write(self, ref: SecretRef, data: Mapping[str, SecretStr]) -> None:
         encoded = {
             key: base64.b64encode(value.get_secret_value().encode()).decode()
             for key, value in data.items()
         }
         existing = self._get(ref)
-        if existing is None:
-            body = k8s.V1Secret(
-                metadata=k8s.V1ObjectMeta(
-                    name=ref.name,
-                    namespace=ref.namespace,
-                    labels={MANAGED_BY: "nbaccess"},
-                    owner_references=[
-                        k8s.V1OwnerReference(
-                            api_version=o["apiVersion"],
-                            kind=o["kind"],
-                            name=o["name"],
-                            uid=o["uid"],
-                            controller=True,
-                            block_owner_deletion=False,
-                        )
-                        for o in self._owners(ref)
-                    ]
-                    or None,
-                ),
-                type="Opaque",
-                data=encoded,
-            )
-            self._core.create_namespaced_secret(ref.namespace, body)
+        if existing is None and self._create(ref, encoded):
             return
-        if not _is_ours(existing, ref):
-            raise not_owned(ref)
+        existing = existing or self._get(ref)
+        if existing is None or not _is_ours(existing, ref):
+            raise not_owned(ref, existing)
         patch = {
             "metadata": {
                 "labels": {MANAGED_BY: "nbaccess"},

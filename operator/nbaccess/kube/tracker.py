@@ -1,24 +1,22 @@
 """Who waits for whom, and the moment a dependency is seen Ready.
 
-Waking a referrer from the dependency's own handler races the status write: the referrer's
-pass can run before the Ready status reaches the index and find the dependency still not
-Ready. The index callbacks run when the watch delivers the object, i.e. after the status is
-stored and in the index, so the wake-up is triggered from there.
+The store tells the tracker every version of an object it keeps, including the answer to our
+own status write, so a referrer is queued the moment its dependency's Ready status is in the
+store its pass will read: never before (it would find the dependency still not Ready), and
+without waiting for the watch to deliver that write.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable
 
 from nbaccess.reconcile.refs import CrKey
 
 log = logging.getLogger(__name__)
 
-Wake = Callable[[list[CrKey], str], Coroutine[Any, Any, None]]
+Wake = Callable[[list[CrKey], str], None]
 
 
 class Tracker:
@@ -27,7 +25,6 @@ class Tracker:
         self._reason: dict[CrKey, str | None] = {}
         self._referrers: defaultdict[CrKey, set[CrKey]] = defaultdict(set)
         self._references: dict[CrKey, set[CrKey]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
         self.wake: Wake | None = None
         # Told the kind whenever a readiness changes, e.g. to refresh nbaccess_resources.
         self.on_readiness: Callable[[str], None] | None = None
@@ -60,9 +57,7 @@ class Tracker:
         if ready and not was_ready and self.wake is not None:
             waiting = self.waiting_for(key)
             if waiting:
-                task = asyncio.get_running_loop().create_task(self.wake(waiting, f"{key} is Ready"))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self.wake(waiting, f"{key} is Ready")
 
     def readiness(self, kind: str) -> dict[CrKey, bool]:
         return {key: ready for key, ready in self._ready.items() if key.kind == kind}

@@ -45,19 +45,27 @@ class ListCache:
         return list(entry.items)
 
     async def get_or_load(
-        self, kind: str, load: Callable[[], Awaitable[list[T]]], scope: Hashable = "*"
+        self,
+        kind: str,
+        load: Callable[[], Awaitable[list[T]]],
+        scope: Hashable = "*",
+        *,
+        fresh: bool = False,
     ) -> list[T]:
-        """The fresh cached list, or the result of `load()` (which is then cached)."""
+        """The fresh cached list, or the result of `load()` (which is then cached).
+
+        `fresh=True` always loads (NetBird's word, e.g. before a deletion), and caches it.
+        """
         if not self.enabled:
             return await load()
         key = (kind, scope)
-        cached = self.fresh(kind, scope)
+        cached = None if fresh else self.fresh(kind, scope)
         if cached is not None:
             return cached
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             # Someone else may have loaded it while we waited for the lock.
-            cached = self.fresh(kind, scope)
+            cached = None if fresh else self.fresh(kind, scope)
             if cached is not None:
                 return cached
             generation = self._generation.get(kind, 0)

@@ -338,12 +338,13 @@ class NetBirdClient:
         *,
         path_params: Mapping[str, str] | None = None,
         scope: str = _ALL,
+        fresh: bool = False,
     ) -> list[I]:
         async def load() -> list[I]:
             data = await self._send("GET", route, path_params=path_params)
             return self._parse_list(model, data, "GET", route)
 
-        return await self._cache.get_or_load(kind, load, scope)
+        return await self._cache.get_or_load(kind, load, scope, fresh=fresh)
 
     async def _get(
         self,
@@ -389,8 +390,8 @@ class NetBirdClient:
 
     # ------------------------------------------------------------------ groups
 
-    async def list_groups(self) -> list[Group]:
-        return await self._list("groups", "/api/groups", Group)
+    async def list_groups(self, *, fresh: bool = False) -> list[Group]:
+        return await self._list("groups", "/api/groups", Group, fresh=fresh)
 
     async def get_group(self, group_id: str, *, fresh: bool = False) -> Group:
         return await self._get(
@@ -425,8 +426,8 @@ class NetBirdClient:
 
     # ------------------------------------------------------------------ policies
 
-    async def list_policies(self) -> list[Policy]:
-        return await self._list("policies", "/api/policies", Policy)
+    async def list_policies(self, *, fresh: bool = False) -> list[Policy]:
+        return await self._list("policies", "/api/policies", Policy, fresh=fresh)
 
     async def get_policy(self, policy_id: str, *, fresh: bool = False) -> Policy:
         return await self._get(
@@ -449,8 +450,8 @@ class NetBirdClient:
 
     # ------------------------------------------------------------------ posture checks
 
-    async def list_posture_checks(self) -> list[PostureCheck]:
-        return await self._list("posture_checks", "/api/posture-checks", PostureCheck)
+    async def list_posture_checks(self, *, fresh: bool = False) -> list[PostureCheck]:
+        return await self._list("posture_checks", "/api/posture-checks", PostureCheck, fresh=fresh)
 
     async def get_posture_check(self, check_id: str, *, fresh: bool = False) -> PostureCheck:
         return await self._get(
@@ -481,8 +482,8 @@ class NetBirdClient:
 
     # ------------------------------------------------------------------ setup keys
 
-    async def list_setup_keys(self) -> list[SetupKey]:
-        return await self._list("setup_keys", "/api/setup-keys", SetupKey)
+    async def list_setup_keys(self, *, fresh: bool = False) -> list[SetupKey]:
+        return await self._list("setup_keys", "/api/setup-keys", SetupKey, fresh=fresh)
 
     async def get_setup_key(self, key_id: str, *, fresh: bool = False) -> SetupKey:
         return await self._get(
@@ -516,8 +517,8 @@ class NetBirdClient:
 
     # ------------------------------------------------------------------ networks
 
-    async def list_networks(self) -> list[Network]:
-        return await self._list("networks", "/api/networks", Network)
+    async def list_networks(self, *, fresh: bool = False) -> list[Network]:
+        return await self._list("networks", "/api/networks", Network, fresh=fresh)
 
     async def get_network(self, network_id: str, *, fresh: bool = False) -> Network:
         return await self._get(
@@ -543,8 +544,10 @@ class NetBirdClient:
 
     # ------------------------------------------------------------------ network resources
 
-    async def list_all_network_resources(self) -> list[NetworkResource]:
-        return await self._list("network_resources", "/api/networks/resources", NetworkResource)
+    async def list_all_network_resources(self, *, fresh: bool = False) -> list[NetworkResource]:
+        return await self._list(
+            "network_resources", "/api/networks/resources", NetworkResource, fresh=fresh
+        )
 
     async def list_network_resources(self, network_id: str) -> list[NetworkResource]:
         return await self._list(
@@ -605,8 +608,10 @@ class NetBirdClient:
 
     # ------------------------------------------------------------------ network routers
 
-    async def list_all_network_routers(self) -> list[NetworkRouter]:
-        return await self._list("network_routers", "/api/networks/routers", NetworkRouter)
+    async def list_all_network_routers(self, *, fresh: bool = False) -> list[NetworkRouter]:
+        return await self._list(
+            "network_routers", "/api/networks/routers", NetworkRouter, fresh=fresh
+        )
 
     async def list_network_routers(self, network_id: str) -> list[NetworkRouter]:
         return await self._list(
@@ -664,8 +669,8 @@ class NetBirdClient:
 
     # ------------------------------------------------------------------ peers
 
-    async def list_peers(self) -> list[Peer]:
-        return await self._list("peers", "/api/peers", Peer)
+    async def list_peers(self, *, fresh: bool = False) -> list[Peer]:
+        return await self._list("peers", "/api/peers", Peer, fresh=fresh)
 
     async def get_peer(self, peer_id: str, *, fresh: bool = False) -> Peer:
         return await self._get(

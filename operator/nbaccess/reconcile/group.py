@@ -2,6 +2,8 @@
 
 A group PUT replaces both `peers` and `resources`, so every write re-reads the group right
 before it and re-sends what is there, except the peers when `spec.peers` makes them ours.
+Groups carry no description, so which group is ours is what status recorded, or, after an
+interrupted create, the group of our name made since (see ownership.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from nbaccess.netbird.models import Group, GroupRequest
 from nbaccess.reconcile import engine
 from nbaccess.reconcile.kinds import Pass
 from nbaccess.reconcile.outcome import Outcome, Permanent
+from nbaccess.reconcile.ownership import Identity
 from nbaccess.reconcile.refs import CrKey
 from nbaccess.reconcile.resolve import GROUP_KIND, peer_ids
 from nbaccess.reconcile.specs import parse_spec
@@ -29,31 +32,27 @@ class DesiredGroup:
     peers: list[str] | None  # None: membership is not ours
 
 
+GROUP_IDENTITY: Identity[Group] = Identity(
+    kind="group",
+    object_id=lambda g: g.id,
+    name=lambda g: g.name,
+    claim=None,  # no description to carry our marker: see ownership.py
+    unique_names=True,
+)
+
+
 class GroupOps:
-    kind = "group"
-    unique_names = True
+    identity = GROUP_IDENTITY
+    cr_kind = GROUP_KIND
 
-    def __init__(
-        self,
-        nb: NetBirdClient,
-        unconfirmed: set[tuple[str, str]] | None = None,
-        owner: str = "",
-    ) -> None:
+    def __init__(self, nb: NetBirdClient) -> None:
         self.nb = nb
-        self._unconfirmed = unconfirmed if unconfirmed is not None else set()
-        self._owner = owner
 
-    def object_id(self, observed: Group) -> str:
-        return observed.id
+    async def list_all(self, *, fresh: bool = False) -> Sequence[Group]:
+        return await self.nb.list_groups(fresh=fresh)
 
     async def get(self, object_id: str) -> Group | None:
         return await self.nb.get_group(object_id)
-
-    async def find_by_name(self, name: str) -> Sequence[Group]:
-        return [g for g in await self.nb.find_groups(name) if g.name == name]
-
-    def claimed_by(self, observed: Group) -> str | None:
-        return None  # groups have no description to carry our marker
 
     def diff(self, desired: DesiredGroup, observed: Group) -> list[str]:
         changed = []
@@ -64,19 +63,9 @@ class GroupOps:
         return changed
 
     async def create(self, desired: DesiredGroup) -> Group:
-        attempt = (self._owner, desired.name)
-        self._unconfirmed.add(attempt)
-        try:
-            created = await self.nb.create_group(
-                GroupRequest(name=desired.name, peers=desired.peers or [], resources=[])
-            )
-        except NetBirdError as exc:
-            if not exc.retryable:
-                # A definite "no" (409, 422): nothing was created, so nothing may be adopted.
-                self._unconfirmed.discard(attempt)
-            raise
-        self._unconfirmed.discard(attempt)
-        return created
+        return await self.nb.create_group(
+            GroupRequest(name=desired.name, peers=desired.peers or [], resources=[])
+        )
 
     async def update(self, object_id: str, desired: DesiredGroup, observed: Group) -> Group:
         # Re-read, not the cached copy: a peer enrolled or a resource attached since the
@@ -94,16 +83,24 @@ class GroupOps:
     async def delete(self, object_id: str) -> None:
         await self.nb.delete_group(object_id)
 
+    async def release(self, observed: Group) -> None:
+        return None  # nothing of ours is written on a group
+
+
+async def _observe(nb: NetBirdClient, name: str) -> Group:
+    """The group of that name, read only (an IdP group): never created or written."""
+    try:
+        found = [g for g in await nb.list_groups() if g.name == name]
+    except NetBirdError as exc:
+        raise engine.classify(exc, f"looking up group {name!r}") from exc
+    if not found:
+        raise Permanent("NotFound", f"no group named {name!r} exists in NetBird to observe")
+    return found[0]
+
 
 class GroupReconciler:
     kind = GROUP_KIND
     plural = "netbirdgroups"
-
-    def __init__(self) -> None:
-        # Creates whose answer we never saw (a dropped connection): the next pass takes the
-        # same-named group as ours instead of stalling on AlreadyExists. Process-local; a crash
-        # in that window still needs `adopt: true` (groups have no marker to prove ownership).
-        self._unconfirmed: set[tuple[str, str]] = set()
 
     def parse(self, spec: Mapping[str, Any]) -> NetBirdGroupSpec:
         return parse_spec(NetBirdGroupSpec, spec)
@@ -125,36 +122,41 @@ class GroupReconciler:
                 f"group {name!r} was only observed; set spec.adopt: true to let the operator "
                 "manage (and, with deletionPolicy Delete, delete) it",
             )
+        if spec.management_policy == "Observe":
+            group = await _observe(nb, name)
+            return self._outcome(group, "Observed", observed=True, changes=[])
         members = await peer_ids(nb, spec.peers) if spec.peers is not None else None
-        attempt = (current.owner, name)
-        adopt = spec.adopt or attempt in self._unconfirmed
         result = await engine.converge(
-            GroupOps(nb, self._unconfirmed, current.owner),
+            GroupOps(nb),
             DesiredGroup(name, members),
+            current,
             name=name,
-            owner=current.owner,
-            known_id=current.known_id,
-            adopt=adopt,
-            observe_only=spec.management_policy == "Observe",
+            adopt=spec.adopt,
         )
-        self._unconfirmed.discard(attempt)
-        group = result.observed
+        outcome = self._outcome(
+            result.observed, "Synced", observed=False, changes=engine.describe_changes(result)
+        )
+        outcome.warnings = result.warnings
+        return outcome
+
+    @staticmethod
+    def _outcome(group: Group, reason: str, *, observed: bool, changes: list[str]) -> Outcome:
         return Outcome(
             Phase.READY,
-            "Observed" if result.action == "observed" else "Synced",
+            reason,
             f"group {group.name!r} ({group.id}): {len(group.peers)} peers, "
             f"{len(group.resources)} resources",
             netbird_id=group.id,
             status={
                 "peersCount": len(group.peers),
                 "resourcesCount": len(group.resources),
-                "observedOnly": True if result.action == "observed" else None,
+                "observedOnly": True if observed else None,
             },
-            changes=engine.describe_changes(result),
+            changes=changes,
         )
 
     async def finalize(self, nb: NetBirdClient, current: Pass, spec: NetBirdGroupSpec) -> None:
         observed = bool(current.previous_status.get("observedOnly"))
         if spec.deletion_policy == "Orphan" or spec.management_policy == "Observe" or observed:
-            return
-        await engine.remove(GroupOps(nb), current.known_id)
+            return  # a group carries no claim of ours: there is nothing to release
+        await engine.finalize(GroupOps(nb), current, name=spec.name or current.name, orphan=False)

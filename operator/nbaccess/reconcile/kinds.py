@@ -7,18 +7,44 @@ This module is the seam: what one pass gets as input (`Pass`) and what a kind mu
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from nbaccess.netbird.client import NetBirdClient
 from nbaccess.reconcile.outcome import Outcome
+from nbaccess.reconcile.ownership import DEFAULT_CLUSTER, Claim
 from nbaccess.reconcile.refs import CrDirectory, CrKey
 from nbaccess.resources.kinds import GROUP
 
 SpecT = TypeVar("SpecT")
 
 ID_ANNOTATION = f"{GROUP}/netbird-id"
+
+
+class StatusRecorder:
+    """Status fields a pass must persist before it goes on, e.g. the intent to create.
+
+    A NetBird create whose answer is lost (a crash, a timeout) leaves an object we cannot
+    otherwise tell from someone else's; writing "about to create, at T" to status first is
+    what lets the next pass, or the deletion, recognise it. `write` is the kube layer's status
+    patch; without one (tests) the fields are only kept here.
+    """
+
+    def __init__(self, write: Callable[[Mapping[str, Any]], Awaitable[None]] | None = None) -> None:
+        self.fields: dict[str, Any] = {}
+        self._write = write
+
+    async def record(self, fields: Mapping[str, Any]) -> None:
+        """Persist `fields` now (None clears one), before the pass goes on."""
+        self.fields.update(fields)
+        if self._write is not None:
+            await self._write(dict(fields))
+
+    def note(self, fields: Mapping[str, Any]) -> None:
+        """Keep `fields` for the pass's final status write, whatever its outcome (a new id
+        must not be lost because a later step failed)."""
+        self.fields.update(fields)
 
 
 @dataclass(frozen=True)
@@ -28,16 +54,34 @@ class Pass:
     namespace: str
     name: str
     generation: int
+    # The NetBird id status recorded for this resource (see ownership.recorded_id).
     known_id: str | None
     directory: CrDirectory
     now: dt.datetime
     previous_status: Mapping[str, Any] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
     uid: str = ""
+    recorder: StatusRecorder = field(default_factory=StatusRecorder)
+    cluster: str = DEFAULT_CLUSTER
+    # How long an unanswered create may still land in NetBird (a few client timeouts).
+    create_grace: dt.timedelta = dt.timedelta(seconds=60)
+    # The time now, later in the pass (`now` is when it began): what status says happened at
+    # a moment is read after the write, not before the wait for the rate limiter.
+    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
 
     @property
     def owner(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def claim(self) -> Claim:
+        return Claim(self.cluster, self.namespace, self.name)
+
+    @property
+    def annotated_id(self) -> str | None:
+        """The id annotation: a pointer anyone can copy, honoured only by the ownership rule."""
+        value = self.annotations.get(ID_ANNOTATION)
+        return str(value) if value else None
 
 
 class KindReconciler(Protocol[SpecT]):

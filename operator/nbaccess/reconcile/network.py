@@ -47,6 +47,7 @@ from nbaccess.reconcile.network_resources import (
 )
 from nbaccess.reconcile.network_routers import RouterApplier, delete_router, plan_routers
 from nbaccess.reconcile.outcome import Outcome, Permanent, ReconcileError
+from nbaccess.reconcile.ownership import Identity, read_claim, with_claim, without_claim
 from nbaccess.reconcile.refs import CrKey
 from nbaccess.reconcile.resolve import NETWORK_KIND, group_ids, group_keys, peer_ids
 from nbaccess.reconcile.specs import parse_spec
@@ -55,27 +56,27 @@ from nbaccess.resources.network import NetBirdNetworkSpec, NetworkRouter
 HEALTH_CONDITIONS = (ROUTING_PEERS_HEALTHY, HIGHLY_AVAILABLE)
 
 
+NETWORK_IDENTITY: Identity[Network] = Identity(
+    kind="network",
+    object_id=lambda n: n.id,
+    name=lambda n: n.name,
+    claim=lambda n: read_claim(n.description),
+    unique_names=False,
+)
+
+
 class NetworkOps:
-    kind = "network"
-    unique_names = False
+    identity = NETWORK_IDENTITY
+    cr_kind = NETWORK_KIND
 
     def __init__(self, nb: NetBirdClient) -> None:
         self.nb = nb
-        # The network as found by id, before this pass wrote to it.
-        self.found: Network | None = None
 
-    def object_id(self, observed: Network) -> str:
-        return observed.id
+    async def list_all(self, *, fresh: bool = False) -> Sequence[Network]:
+        return await self.nb.list_networks(fresh=fresh)
 
     async def get(self, object_id: str) -> Network | None:
-        self.found = await self.nb.get_network(object_id)
-        return self.found
-
-    async def find_by_name(self, name: str) -> Sequence[Network]:
-        return [n for n in await self.nb.list_networks() if n.name == name]
-
-    def claimed_by(self, observed: Network) -> str | None:
-        return engine.claimant(observed.description)
+        return await self.nb.get_network(object_id)
 
     def diff(self, desired: NetworkRequest, observed: Network) -> list[str]:
         return [f for f in ("name", "description") if getattr(desired, f) != getattr(observed, f)]
@@ -88,6 +89,12 @@ class NetworkOps:
 
     async def delete(self, object_id: str) -> None:
         await self.nb.delete_network(object_id)
+
+    async def release(self, observed: Network) -> None:
+        await self.nb.update_network(
+            observed.id,
+            NetworkRequest(name=observed.name, description=without_claim(observed.description)),
+        )
 
 
 @dataclass
@@ -176,7 +183,7 @@ async def resolve(nb: NetBirdClient, current: Pass, spec: NetBirdNetworkSpec) ->
     resources = [
         NetworkResourceRequest(
             name=r.name,
-            description=engine.with_marker(r.description, current.namespace, current.name),
+            description=with_claim(r.description, current.claim),
             address=r.address,
             enabled=r.enabled,
             groups=await group_ids(nb, current.directory, current.namespace, r.groups or []),
@@ -246,18 +253,11 @@ class NetworkReconciler:
         try:
             resolved = await resolve(nb, current, spec)
             name = spec.name or current.name
-            ops = NetworkOps(nb)
             result = await engine.converge(
-                ops,
-                NetworkRequest(
-                    name=name,
-                    description=engine.with_marker(
-                        spec.description, current.namespace, current.name
-                    ),
-                ),
+                NetworkOps(nb),
+                NetworkRequest(name=name, description=with_claim(spec.description, current.claim)),
+                current,
                 name=name,
-                owner=current.owner,
-                known_id=current.known_id,
                 adopt=spec.adopt,
             )
             if result.object_id != network_id:
@@ -267,7 +267,7 @@ class NetworkReconciler:
             if result.object_id != current.previous_status.get("id"):
                 # Not the network status recorded: created, adopted, or found by the id
                 # annotation alone. Status decides from then on.
-                known.adopted = was_adopted(result, ops.found, current.owner)
+                known.adopted = result.action == "adopted"
             network_id = result.object_id
             changes += engine.describe_changes(result)
             stored = await self._resources(nb, current, network_id, resolved, known, changes)
@@ -308,7 +308,7 @@ class NetworkReconciler:
         except nb_errors.NetBirdError as exc:
             raise engine.classify(exc, "listing the network's resources") from exc
         recorded = {entry["id"] for entry in known.resources.values()}
-        plan = plan_resources(resolved.resources, observed, recorded, current.owner)
+        plan = plan_resources(resolved.resources, observed, recorded, current.claim)
         applier = ResourceApplier(nb, network_id, known.record_resource)
         try:
             stored = await applier.apply(plan)
@@ -374,42 +374,61 @@ class NetworkReconciler:
         return outcome
 
     async def finalize(self, nb: NetBirdClient, current: Pass, spec: NetBirdNetworkSpec) -> None:
-        if spec.deletion_policy == "Orphan" or not current.known_id:
+        ops = NetworkOps(nb)
+        engine.wait_for_unconfirmed_create(current)
+        verdict = await engine.gather(
+            ops, current, name=spec.name or current.name, adopt=False, fresh=True
+        )
+        for twin in verdict.twins:
+            await engine.remove(ops, twin.id)  # made by a create that landed late: all ours
+        network = verdict.primary if verdict.conflict is None else None
+        if network is None:
             return
-        network_id = current.known_id
         try:
-            resources = await nb.list_network_resources(network_id)
-            routers = await nb.list_network_routers(network_id)
+            resources = await nb.list_network_resources(network.id)
+            routers = await nb.list_network_routers(network.id)
         except nb_errors.NotFound:
             return
         except nb_errors.NetBirdError as exc:
             raise engine.classify(exc, "listing the network's resources and routers") from exc
         known = Known.from_status(current.previous_status)
         recorded = {entry["id"] for entry in known.resources.values()}
-        our_resources = [r for r in resources if is_ours(r, recorded, current.owner)]
+        our_resources = [r for r in resources if is_ours(r, recorded, current.claim)]
+        if spec.deletion_policy == "Orphan":
+            await release_network(nb, ops, network, our_resources)
+            return
         # Routers have no description: only a recorded id proves one is ours.
         our_routers = [r for r in routers if r.id in known.routers.values()]
         if len(our_resources) == len(resources) and len(our_routers) == len(routers):
-            await engine.remove(NetworkOps(nb), network_id)
+            await engine.remove(ops, network.id)
             return
         # Someone else's resource or router is in the network: deleting the network would
         # delete theirs too, so only ours go and the network stays.
         for router in our_routers:
-            await delete_router(nb, network_id, router.id, "router")
+            await delete_router(nb, network.id, router.id, "router")
         for resource in our_resources:
-            await delete_resource(nb, network_id, resource)
+            await delete_resource(nb, network.id, resource)
 
 
-def was_adopted(result: engine.Converged[Network], found: Network | None, owner: str) -> bool:
-    """Whether this pass took over a network the operator did not create: adopted by name, or
-    found by an id (the id annotation) on a network that did not carry our marker."""
-    if result.action == "adopted":
-        return True
-    return (
-        found is not None
-        and found.id == result.object_id
-        and engine.claimant(found.description) != owner
-    )
+async def release_network(
+    nb: NetBirdClient, ops: NetworkOps, network: Network, resources: Sequence[NetworkResource]
+) -> None:
+    """deletionPolicy Orphan: the network and our resources stay, without our claim."""
+    await engine.call(f"releasing network {network.id}", lambda: ops.release(network))
+    for resource in resources:
+        if read_claim(resource.description) is None:
+            continue
+        request = NetworkResourceRequest(
+            name=resource.name,
+            description=without_claim(resource.description),
+            address=resource.address,
+            enabled=resource.enabled,
+            groups=resource.groups,
+        )
+        try:
+            await nb.update_network_resource(network.id, resource.id, request)
+        except nb_errors.NetBirdError as exc:
+            raise engine.classify(exc, f"releasing resource {resource.name!r}") from exc
 
 
 def _min_connected(spec: NetBirdNetworkSpec) -> int | None:

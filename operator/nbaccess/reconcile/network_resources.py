@@ -17,6 +17,7 @@ from nbaccess.netbird.client import NetBirdClient
 from nbaccess.netbird.models import NetworkResource, NetworkResourceRequest, normalise_address
 from nbaccess.reconcile import engine
 from nbaccess.reconcile.outcome import Permanent, ReconcileError
+from nbaccess.reconcile.ownership import Claim, read_claim
 
 
 def canonical_address(address: str) -> str:
@@ -64,7 +65,7 @@ def plan_resources(
     desired: Sequence[NetworkResourceRequest],
     observed: Sequence[NetworkResource],
     recorded_ids: set[str],
-    owner: str,
+    claim: Claim,
 ) -> ResourcePlan:
     """Match declared to observed by name; delete only undeclared resources that are ours."""
     plan = ResourcePlan()
@@ -81,7 +82,7 @@ def plan_resources(
         else:
             plan.unchanged.append(have)
     for have in observed:
-        if have.name not in declared and is_ours(have, recorded_ids, owner):
+        if have.name not in declared and is_ours(have, recorded_ids, claim):
             plan.delete.append(have)
     return plan
 
@@ -98,9 +99,9 @@ def _rejected(exc: nb_errors.NetBirdError, doing: str) -> ReconcileError:
     return error
 
 
-def is_ours(resource: NetworkResource, recorded_ids: set[str], owner: str) -> bool:
-    """Provably ours: status recorded its id, or its description carries our marker."""
-    return resource.id in recorded_ids or engine.claimant(resource.description) == owner
+def is_ours(resource: NetworkResource, recorded_ids: set[str], claim: Claim) -> bool:
+    """Provably ours: status recorded its id, or its description carries our claim."""
+    return resource.id in recorded_ids or read_claim(resource.description) == claim
 
 
 async def delete_resource(nb: NetBirdClient, network_id: str, resource: NetworkResource) -> None:

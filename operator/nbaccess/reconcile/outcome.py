@@ -6,6 +6,7 @@ classes, because that is the only thing status (and kstatus) distinguishes.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,10 +18,12 @@ class ReconcileError(Exception):
 
     phase: Phase = Phase.STALLED
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, *, retry_at: dt.datetime | None = None) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
+        # When trying again can first help (e.g. once an unconfirmed create could have landed).
+        self.retry_at = retry_at
 
 
 class DependencyNotReady(ReconcileError):
@@ -61,7 +64,11 @@ class Outcome:
     changes: list[str] = field(default_factory=list)
     # Per-object gauges for /metrics, e.g. {"routing_peers_connected": 1, "routing_peers": 2}.
     measurements: dict[str, float] = field(default_factory=dict)
+    # Look again no later than this (besides whatever status.recheckAfter says).
+    retry_at: dt.datetime | None = None
 
     @classmethod
     def failed(cls, error: ReconcileError, netbird_id: str | None = None) -> Outcome:
-        return cls(error.phase, error.reason, error.message, netbird_id=netbird_id)
+        return cls(
+            error.phase, error.reason, error.message, netbird_id=netbird_id, retry_at=error.retry_at
+        )

@@ -24,6 +24,7 @@ from nbaccess.netbird.models import (
 from nbaccess.reconcile import engine
 from nbaccess.reconcile.kinds import Pass
 from nbaccess.reconcile.outcome import DependencyNotReady, Outcome, Permanent, Transient
+from nbaccess.reconcile.ownership import Identity, read_claim, with_claim, without_claim
 from nbaccess.reconcile.refs import CrDirectory, CrKey
 from nbaccess.reconcile.resolve import (
     NETWORK_KIND,
@@ -42,24 +43,56 @@ from nbaccess.resources.policy import NetBirdPolicySpec
 DEFAULT_POLICY = "Default"
 
 
+POLICY_IDENTITY: Identity[Policy] = Identity(
+    kind="policy",
+    object_id=lambda p: p.id,
+    name=lambda p: p.name,
+    claim=lambda p: read_claim(p.description),
+    unique_names=False,
+)
+
+
+def as_request(policy: Policy, description: str) -> PolicyRequest:
+    """A stored policy as the body that writes it back unchanged but for `description`."""
+    rules = [
+        PolicyRuleRequest(
+            id=rule.id or None,
+            name=rule.name,
+            description=rule.description,
+            enabled=rule.enabled,
+            action=rule.action,
+            bidirectional=rule.bidirectional,
+            protocol=rule.protocol,
+            ports=rule.ports,
+            port_ranges=rule.port_ranges,
+            sources=None if rule.source_resource else rule.sources,
+            destinations=None if rule.destination_resource else rule.destinations,
+            source_resource=rule.source_resource,
+            destination_resource=rule.destination_resource,
+        )
+        for rule in policy.rules[:1]
+    ]
+    return PolicyRequest(
+        name=policy.name,
+        description=description,
+        enabled=policy.enabled,
+        source_posture_checks=policy.source_posture_checks,
+        rules=rules,
+    )
+
+
 class PolicyOps:
-    kind = "policy"
-    unique_names = False
+    identity = POLICY_IDENTITY
+    cr_kind = POLICY_KIND
 
     def __init__(self, nb: NetBirdClient) -> None:
         self.nb = nb
 
-    def object_id(self, observed: Policy) -> str:
-        return observed.id
+    async def list_all(self, *, fresh: bool = False) -> Sequence[Policy]:
+        return await self.nb.list_policies(fresh=fresh)
 
     async def get(self, object_id: str) -> Policy | None:
         return await self.nb.get_policy(object_id)
-
-    async def find_by_name(self, name: str) -> Sequence[Policy]:
-        return [p for p in await self.nb.list_policies() if p.name == name]
-
-    def claimed_by(self, observed: Policy) -> str | None:
-        return engine.claimant(observed.description)
 
     def diff(self, desired: PolicyRequest, observed: Policy) -> list[str]:
         return policy_diff(desired, observed)
@@ -74,6 +107,12 @@ class PolicyOps:
 
     async def delete(self, object_id: str) -> None:
         await self.nb.delete_policy(object_id)
+
+    async def release(self, observed: Policy) -> None:
+        if observed.rules:
+            await self.nb.update_policy(
+                observed.id, as_request(observed, without_claim(observed.description))
+            )
 
 
 def policy_diff(desired: PolicyRequest, observed: Policy) -> list[str]:
@@ -219,7 +258,7 @@ class PolicyReconciler:
         )
         return PolicyRequest(
             name=name,
-            description=engine.with_marker(spec.description, current.namespace, current.name),
+            description=with_claim(spec.description, current.claim),
             enabled=enabled,
             source_posture_checks=resolved.posture_checks,
             rules=[rule],
@@ -240,14 +279,7 @@ class PolicyReconciler:
         if interlocked:
             enabled = True
         desired = self.desired(spec, current, name, resolved, enabled)
-        result = await engine.converge(
-            PolicyOps(nb),
-            desired,
-            name=name,
-            owner=current.owner,
-            known_id=current.known_id,
-            adopt=spec.adopt,
-        )
+        result = await engine.converge(PolicyOps(nb), desired, current, name=name, adopt=spec.adopt)
         stored = result.observed
         if result.wrote:
             dropped = policy_dropped_ids(desired, stored)
@@ -259,7 +291,7 @@ class PolicyReconciler:
                     "check the references' ids",
                 )
         all_id = await _all_group_id(nb)
-        warnings = risk_warnings(spec, name, resolved, all_id)
+        warnings = [*risk_warnings(spec, name, resolved, all_id), *result.warnings]
         status: dict[str, Any] = {
             "ruleId": stored.rules[0].id if stored.rules else None,
             "sourceGroupIds": resolved.sources,
@@ -298,9 +330,10 @@ class PolicyReconciler:
         )
 
     async def finalize(self, nb: NetBirdClient, current: Pass, spec: NetBirdPolicySpec) -> None:
-        if spec.deletion_policy == "Orphan":
-            return
         name = spec.name or current.name
+        if spec.deletion_policy == "Orphan":
+            await engine.finalize(PolicyOps(nb), current, name=name, orphan=True)
+            return
         me = CrKey(POLICY_KIND, current.namespace, current.name)
         if (
             name == DEFAULT_POLICY
@@ -312,4 +345,4 @@ class PolicyReconciler:
                 "not deleting the Default policy: no other enabled accept policy managed by "
                 "nbaccess is Ready, and deleting it now would cut every connection",
             )
-        await engine.remove(PolicyOps(nb), current.known_id)
+        await engine.finalize(PolicyOps(nb), current, name=name, orphan=False)

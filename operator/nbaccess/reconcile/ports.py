@@ -37,6 +37,14 @@ class SecretStore(Protocol):
         """
         ...
 
+    async def claim(self, ref: SecretRef) -> None:
+        """Create the Secret, empty and owned by `ref.owner_uid`, unless it is ours already.
+
+        Raises Permanent("SecretNotOwned") when a Secret of that name is someone else's
+        (also when it appears between the check and the create).
+        """
+        ...
+
     async def delete(self, ref: SecretRef) -> None: ...
 
 
@@ -53,7 +61,9 @@ class MemorySecretStore:
     def _check(self, ref: SecretRef) -> tuple[str, str]:
         key = (ref.namespace, ref.name)
         owner = self.owners.get(key, "")
-        if key in self.foreign or (ref.owner_uid and owner and owner != ref.owner_uid):
+        # Ours only with our resource as owner; an existing Secret without one is not ours.
+        taken = key in self.secrets and owner != ref.owner_uid
+        if key in self.foreign or (ref.owner_uid and taken):
             raise Permanent(
                 "SecretNotOwned",
                 f"Secret {ref.namespace}/{ref.name} exists and is not managed by this resource",
@@ -72,11 +82,15 @@ class MemorySecretStore:
         self.secrets[key] = dict(data)
         self.owners[key] = ref.owner_uid
 
+    async def claim(self, ref: SecretRef) -> None:
+        key = self._check(ref)
+        if key not in self.secrets:
+            self.secrets[key] = {}
+            self.owners[key] = ref.owner_uid
+
     async def delete(self, ref: SecretRef) -> None:
         key = (ref.namespace, ref.name)
-        if key in self.foreign or (
-            ref.owner_uid and self.owners.get(key, "") not in ("", ref.owner_uid)
-        ):
-            return  # never delete someone else's Secret
+        if key in self.foreign or (ref.owner_uid and self.owners.get(key, "") != ref.owner_uid):
+            return  # never delete a Secret that is not ours (someone else's, or released)
         self.secrets.pop(key, None)
         self.owners.pop(key, None)

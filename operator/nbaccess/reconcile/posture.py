@@ -11,6 +11,7 @@ from nbaccess.netbird.client import NetBirdClient
 from nbaccess.reconcile import engine
 from nbaccess.reconcile.kinds import Pass
 from nbaccess.reconcile.outcome import Outcome
+from nbaccess.reconcile.ownership import Identity, read_claim, with_claim, without_claim
 from nbaccess.reconcile.refs import CrKey
 from nbaccess.reconcile.resolve import POSTURE_KIND
 from nbaccess.reconcile.specs import parse_spec
@@ -79,24 +80,27 @@ def _kernel(part: cr.MinKernelVersion | None) -> nbm.MinKernelVersion | None:
     return nbm.MinKernelVersion(min_kernel_version=part.min_kernel_version) if part else None
 
 
+POSTURE_IDENTITY: Identity[nbm.PostureCheck] = Identity(
+    kind="posture check",
+    object_id=lambda c: c.id,
+    name=lambda c: c.name,
+    claim=lambda c: read_claim(c.description),
+    unique_names=True,
+)
+
+
 class PostureOps:
-    kind = "posture check"
-    unique_names = True
+    identity = POSTURE_IDENTITY
+    cr_kind = POSTURE_KIND
 
     def __init__(self, nb: NetBirdClient) -> None:
         self.nb = nb
 
-    def object_id(self, observed: nbm.PostureCheck) -> str:
-        return observed.id
+    async def list_all(self, *, fresh: bool = False) -> Sequence[nbm.PostureCheck]:
+        return await self.nb.list_posture_checks(fresh=fresh)
 
     async def get(self, object_id: str) -> nbm.PostureCheck | None:
         return await self.nb.get_posture_check(object_id)
-
-    async def find_by_name(self, name: str) -> Sequence[nbm.PostureCheck]:
-        return [c for c in await self.nb.list_posture_checks() if c.name == name]
-
-    def claimed_by(self, observed: nbm.PostureCheck) -> str | None:
-        return engine.claimant(observed.description)
 
     def diff(self, desired: nbm.PostureCheckRequest, observed: nbm.PostureCheck) -> list[str]:
         changed = [
@@ -119,6 +123,16 @@ class PostureOps:
     async def delete(self, object_id: str) -> None:
         await self.nb.delete_posture_check(object_id)
 
+    async def release(self, observed: nbm.PostureCheck) -> None:
+        await self.nb.update_posture_check(
+            observed.id,
+            nbm.PostureCheckRequest(
+                name=observed.name,
+                description=without_claim(observed.description),
+                checks=observed.checks,
+            ),
+        )
+
 
 class PostureCheckReconciler:
     kind = POSTURE_KIND
@@ -139,16 +153,11 @@ class PostureCheckReconciler:
         name = spec.name or current.name
         desired = nbm.PostureCheckRequest(
             name=name,
-            description=engine.with_marker(spec.description, current.namespace, current.name),
+            description=with_claim(spec.description, current.claim),
             checks=to_checks(spec.checks),
         )
         result = await engine.converge(
-            PostureOps(nb),
-            desired,
-            name=name,
-            owner=current.owner,
-            known_id=current.known_id,
-            adopt=spec.adopt,
+            PostureOps(nb), desired, current, name=name, adopt=spec.adopt
         )
         kinds = [k for k, v in result.observed.checks.model_dump().items() if v is not None]
         return Outcome(
@@ -157,9 +166,13 @@ class PostureCheckReconciler:
             f"posture check {name!r} ({result.object_id}) in sync: {', '.join(kinds)}",
             netbird_id=result.object_id,
             changes=engine.describe_changes(result),
+            warnings=result.warnings,
         )
 
     async def finalize(self, nb: NetBirdClient, current: Pass, spec: cr.PostureCheckSpec) -> None:
-        if spec.deletion_policy == "Orphan":
-            return
-        await engine.remove(PostureOps(nb), current.known_id)
+        await engine.finalize(
+            PostureOps(nb),
+            current,
+            name=spec.name or current.name,
+            orphan=spec.deletion_policy == "Orphan",
+        )

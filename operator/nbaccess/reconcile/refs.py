@@ -33,6 +33,9 @@ class CrState:
     ready: bool
     # Kind-specific facts a referrer may need, e.g. a network's resource ids by name.
     facts: Mapping[str, str] | None = None
+    uid: str = ""
+    # Being deleted (a finalizer is still running): dependants of it wait for it to go.
+    deleting: bool = False
 
 
 class CrDirectory:
@@ -47,9 +50,16 @@ class CrDirectory:
     def state(self, key: CrKey) -> CrState | None:
         return self._entries.get(key)
 
+    def holder(self, kind: str, netbird_id: str) -> CrKey | None:
+        """The resource of `kind` whose status recorded `netbird_id`, if any."""
+        for key, state in self.of_kind(kind):
+            if state.netbird_id == netbird_id:
+                return key
+        return None
+
     def ready_id(self, key: CrKey) -> str:
         """The NetBird id of a Ready CR, or DependencyNotReady saying what is missing."""
-        state = self._entries.get(key)
+        state = self.state(key)
         if state is None:
             raise DependencyNotReady(f"{key} does not exist")
         if not state.ready or not state.netbird_id:
@@ -59,8 +69,8 @@ class CrDirectory:
     def ready_fact(self, key: CrKey, fact: str) -> str:
         """A named fact of a Ready CR (e.g. `resource/web` of a NetBirdNetwork)."""
         self.ready_id(key)
-        state = self._entries[key]
-        value = (state.facts or {}).get(fact)
+        state = self.state(key)
+        value = (state.facts or {}).get(fact) if state is not None else None
         if value is None:
             raise DependencyNotReady(f"{key} has no {fact}")
         return value

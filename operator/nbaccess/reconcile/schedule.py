@@ -1,24 +1,34 @@
-"""When the periodic tick should run a pass: a pure decision so it is tested, not hoped for.
+"""When an object needs a pass: pure decisions, so they are tested rather than hoped for.
 
-One short timer per object drives both retries and drift detection: objects still working
-(waiting for a dependency, retrying NetBird) are retried every `retry` seconds; converged or
-stalled ones are re-checked against NetBird every `resync` seconds. A request annotation
-with a value no pass has acted on yet makes a pass due at once: kopf does not report changes
-to annotations under our own prefix, so the tick is what notices them.
+Three things start a pass. A watch event that matters (`needs_pass`: a new object, a spec
+change, a deletion, a request annotation with a new value, our finalizer gone); a due time the
+last pass asked for (`recheckAfter`: a policy's expiry, a key's rotation, a health read) or a
+retry after a failure (`after_pass`); and the resync sweep, which looks at every object of a
+kind against one list call and queues those that drifted or are not Ready.
+
+Status-only changes (our own writes coming back through the watch) never start a pass: that
+would loop.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
 
-from nbaccess.reconcile.status import condition, parse_timestamp
+from nbaccess.conditions import Phase
+from nbaccess.reconcile.objects import StoredObject
+from nbaccess.reconcile.outcome import Outcome
+from nbaccess.resources.kinds import GROUP
+
+FINALIZER = f"{GROUP}/finalizer"
+# People (and tools) set it to ask for a pass now, as with Flux's requestedAt.
+REQUESTED_AT = f"reconcile.{GROUP}/requested-at"
 
 # Annotations that ask a kind for an action, each with the status field where a pass records
 # the value it acted on. Per kind: on any other kind the annotation means nothing.
 REQUEST_ANNOTATIONS: Mapping[str, Mapping[str, str]] = {
-    "SetupKey": {"nbaccess.dev/rotate-requested-at": "rotateRequestHandled"},
+    "SetupKey": {f"{GROUP}/rotate-requested-at": "rotateRequestHandled"},
 }
 
 
@@ -30,35 +40,36 @@ def pending_request(
     return value if value and value != handled else None
 
 
-def unhandled_request(
-    kind: str, status: Mapping[str, Any] | None, annotations: Mapping[str, str] | None
-) -> bool:
-    """True when one of the kind's request annotations holds a value not yet acted on."""
-    status = status or {}
-    return any(
-        pending_request(annotations, annotation, status.get(handled))
-        for annotation, handled in REQUEST_ANNOTATIONS.get(kind, {}).items()
+def _requests(obj: StoredObject) -> tuple[str | None, ...]:
+    names = [REQUESTED_AT, *REQUEST_ANNOTATIONS.get(obj.key.kind, {})]
+    return tuple(obj.annotations.get(name) for name in names)
+
+
+def needs_pass(old: StoredObject | None, new: StoredObject) -> bool:
+    """Whether a watch event that turned `old` into `new` calls for a pass."""
+    if old is None or old.uid != new.uid:
+        return True  # first sight (start-up listing or a new object), or deleted and recreated
+    if new.deleting:
+        return not old.deleting or FINALIZER not in old.finalizers
+    return (
+        new.generation != old.generation
+        or _requests(new) != _requests(old)
+        or FINALIZER not in new.finalizers
     )
 
 
-def pass_due(
-    status: Mapping[str, Any] | None,
-    *,
-    kind: str = "",
-    now: dt.datetime,
-    resync_seconds: float,
-    retry_seconds: float,
-    annotations: Mapping[str, str] | None = None,
-) -> bool:
-    status = status or {}
-    last = parse_timestamp(status.get("lastSyncedTime"))
-    if last is None or unhandled_request(kind, status, annotations):
-        return True
-    # A time the outcome itself depends on (a policy's expiresAt) is not left to the resync.
-    recheck = parse_timestamp(status.get("recheckAfter"))
-    if recheck is not None and last < recheck <= now:
-        return True
-    reconciling = condition(status, "Reconciling")
-    working = reconciling is not None and reconciling.get("status") == "True"
-    wait = retry_seconds if working else resync_seconds
-    return (now - last).total_seconds() >= wait
+@dataclass(frozen=True)
+class After:
+    """What a finished pass means for the queue."""
+
+    # Count a failure and try again after the key's backoff.
+    retry: bool
+    # Also (or only) look again at this time.
+    at: dt.datetime | None = None
+
+
+def after_pass(outcome: Outcome, recheck_at: dt.datetime | None, *, internal: bool) -> After:
+    """Waiting and transient failures retry with backoff (a dependency turning Ready wakes the
+    referrer sooner); final outcomes wait for a change, a due time or the next sweep."""
+    retry = internal or outcome.phase is Phase.PROGRESSING
+    return After(retry=retry, at=recheck_at)

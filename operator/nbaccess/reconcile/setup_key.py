@@ -67,6 +67,7 @@ from nbaccess.conditions import Phase, timestamp
 from nbaccess.netbird import errors as nb_errors
 from nbaccess.netbird.client import NetBirdClient
 from nbaccess.netbird.models import SetupKey, SetupKeyCreate, SetupKeyUpdate
+from nbaccess.reconcile import engine
 from nbaccess.reconcile.engine import classify
 from nbaccess.reconcile.kinds import Pass
 from nbaccess.reconcile.outcome import Outcome, Permanent, ReconcileError, Transient
@@ -87,8 +88,6 @@ PREFIX_LENGTH = 5
 # A leftover's creation time is NetBird's clock, the request time ours. Kept small: a key
 # missed for skew merely expires on its own, a user's key taken for ours would be revoked.
 CLOCK_SKEW = dt.timedelta(seconds=5)
-# How far ahead a pending create asks to be looked at again (the next tick).
-SOON = dt.timedelta(seconds=1)
 STATES = ("valid", "expired", "revoked", "overused")
 
 log = logging.getLogger(__name__)
@@ -259,14 +258,11 @@ class KeyRecord:
         self.used_times = key.used_times
         self.next_rotation = rotation_time(key.expires, before)
 
-    def recheck_after(self, now: dt.datetime, *, failed: bool = False) -> dt.datetime | None:
-        # A create decided by this pass is carried out on the next tick; after a failure
-        # the retry cadence decides instead, so a stalled object does not loop at tick rate.
-        pending = now + SOON if self.requested_at is not None and not failed else None
+    def recheck_after(self, now: dt.datetime) -> dt.datetime | None:
         revoke = self.revoke_after if self.previous_id else None
-        return next_recheck(now, self.next_rotation, revoke, pending)
+        return next_recheck(now, self.next_rotation, revoke)
 
-    def as_status(self, now: dt.datetime, *, failed: bool = False) -> dict[str, Any]:
+    def as_status(self, now: dt.datetime) -> dict[str, Any]:
         def ts(value: dt.datetime | None) -> str | None:
             return timestamp(value) if value is not None else None
 
@@ -282,7 +278,7 @@ class KeyRecord:
             "lastRotationTime": ts(self.last_rotation),
             "nextRotationTime": ts(self.next_rotation),
             "previousKey": previous,
-            "recheckAfter": ts(self.recheck_after(now, failed=failed)),
+            "recheckAfter": ts(self.recheck_after(now)),
             "keyRequestedAt": ts(self.requested_at),
             ROTATE_HANDLED: self.request_handled,
         }
@@ -311,11 +307,16 @@ class Keys:
         except nb_errors.NetBirdError as exc:
             raise classify(exc, "listing setup keys") from exc
 
-    async def create(self, request: SetupKeyCreate) -> tuple[SetupKey, SecretStr]:
+    async def create(self, request: SetupKeyCreate, current: Pass) -> tuple[SetupKey, SecretStr]:
         try:
             created = await self.nb.create_setup_key(request)
         except nb_errors.NetBirdError as exc:
+            fate = engine.create_fate(exc)
+            if fate != "in-flight":
+                # Nothing of it can still land; "answered" is judged by the leftover rule.
+                current.recorder.note({engine.CREATE_ANSWERED: True})
             raise classify(exc, f"creating setup key {request.name!r}") from exc
+        current.recorder.note({engine.CREATE_ATTEMPTED: None, engine.CREATE_ANSWERED: None})
         value = created.key
         # The create answer's copy without the value, showing the prefix as later reads do.
         shown = f"{value_prefix(value) or ''}****"
@@ -373,6 +374,16 @@ class Publisher:
             raise self._failed("reading", exc) from None
         return value_prefix((data or {}).get(SECRET_DATA_KEY))
 
+    async def claim(self) -> None:
+        """Make the Secret ours before a key exists for it (two SetupKeys naming one Secret:
+        the second stops here, Stalled, without a key in NetBird)."""
+        try:
+            await self.store.claim(self.ref)
+        except ReconcileError:
+            raise
+        except Exception as exc:
+            raise self._failed("claiming", exc) from None
+
     async def write(self, value: SecretStr) -> None:
         try:
             await self.store.write(self.ref, {SECRET_DATA_KEY: value})
@@ -427,6 +438,8 @@ class Step:
     changes: list[str] = field(default_factory=list)
     observed: SetupKey | None = None
     secret_prefix: str | None = None
+    # Why this pass creates a key (for the event that says it did).
+    reasons: list[str] = field(default_factory=list)
 
     @property
     def now(self) -> dt.datetime:
@@ -465,21 +478,19 @@ class SetupKeyReconciler:
             record=KeyRecord.from_status(current.previous_status, current.known_id),
             keys=Keys(nb),
             secret=Publisher(self.secrets, self.secret_ref(current, spec)),
-            name=spec.name or current.name,
+            name=spec.name or current.claim.claimant,
             before=dt.timedelta(seconds=duration_seconds(spec.rotation.before)),
             grace=dt.timedelta(seconds=duration_seconds(spec.rotation.grace_period)),
         )
 
     async def reconcile(self, nb: NetBirdClient, current: Pass, spec: SetupKeySpec) -> Outcome:
         step = self._step(nb, current, spec)
-        failed = False
         try:
             outcome = await self._converge(nb, step)
         except ReconcileError as err:
             outcome = Outcome.failed(err, netbird_id=step.record.id)
             outcome.changes = step.changes
-            failed = True
-        outcome.status = step.record.as_status(current.now, failed=failed)
+        outcome.status = step.record.as_status(current.now)
         return outcome
 
     async def _converge(self, nb: NetBirdClient, step: Step) -> Outcome:
@@ -497,7 +508,11 @@ class SetupKeyReconciler:
             record.observe(step.observed, step.before)
         step.secret_prefix = await step.secret.read_prefix()
 
+        groups = await self._auto_groups(nb, step)
         if record.requested_at is not None:
+            # A pass set out to create a key and did not record the outcome: wait until any
+            # create still in flight could have landed, then adopt or remove what it left.
+            engine.wait_for_unconfirmed_create(step.current)
             await self._recover_leftovers(step)
         if record.requested_at is None:
             requested = unhandled_request(step.current.annotations, record.request_handled)
@@ -510,9 +525,7 @@ class SetupKeyReconciler:
                 requested=requested,
             )
             if reasons:
-                return self._request_new_key(step, reasons, requested)
-
-        groups = await self._auto_groups(nb, step)
+                await self._announce(step, reasons, requested)
         if record.requested_at is not None:
             await self._create(step, groups)
         # Again after a create: a zero grace period, or an old key that was already unusable.
@@ -535,33 +548,20 @@ class SetupKeyReconciler:
                 )
         return ids
 
-    def _request_new_key(self, step: Step, reasons: list[str], requested: str | None) -> Outcome:
+    async def _announce(self, step: Step, reasons: list[str], requested: str | None) -> None:
+        """Decide on a new key: claim the Secret, then record the request in status before
+        anything is created, so a crash after the create cannot leak the key (see above)."""
         record = step.record
+        # A Secret another resource holds stops us here, before any key exists in NetBird.
+        await step.secret.claim()
         record.requested_at = step.now
         if requested:
             record.request_handled = requested
-        why = "; ".join(reasons)
-        usable = (
-            step.observed is not None
-            and step.observed.state == "valid"
-            and step.secret_prefix == key_prefix(step.observed)
+        await step.current.recorder.record(
+            {"keyRequestedAt": timestamp(step.now), ROTATE_HANDLED: record.request_handled}
         )
-        if usable:
-            return Outcome(
-                Phase.READY,
-                "RotationPending",
-                f"a new key will replace {record.id} on the next pass ({why}); the Secret "
-                "holds the current key until then",
-                netbird_id=record.id,
-                changes=step.changes,
-            )
-        return Outcome(
-            Phase.PROGRESSING,
-            "CreatingKey",
-            f"a new key will be created on the next pass ({why})",
-            netbird_id=record.id,
-            changes=step.changes,
-        )
+        step.reasons = reasons
+        log.info("%s %s: creating a new key (%s)", KIND, step.current.owner, "; ".join(reasons))
 
     async def _recover_leftovers(self, step: Step) -> None:
         """Keys an interrupted create left behind: the published one is adopted, the rest go."""
@@ -611,15 +611,24 @@ class SetupKeyReconciler:
             ephemeral=spec.ephemeral,
             allow_extra_dns_labels=spec.allow_extra_dns_labels,
         )
-        created, value = await step.keys.create(request)
+        current = step.current
+        # When this attempt was sent: a deletion waits for it to land (which key is ours is
+        # told by keyRequestedAt, the decision, and the key's creation time).
+        await current.recorder.record(
+            {engine.CREATE_ATTEMPTED: timestamp(current.clock()), engine.CREATE_ANSWERED: None}
+        )
+        created, value = await step.keys.create(request, current)
         # Published before it is recorded: if this write fails, the key is a leftover the
         # next pass removes, and the Secret still holds the old, valid key.
         await step.secret.write(value)
         replaced = record.id
+        why = f" ({'; '.join(step.reasons)})" if step.reasons else ""
         step.changes.append(
-            f"created setup key {created.id}" + (f", replacing {replaced}" if replaced else "")
+            f"created setup key {created.id}"
+            + (f", replacing {replaced}" if replaced else "")
+            + why
         )
-        await self._promote(step, created, created=step.now)
+        await self._promote(step, created, created=current.clock())
         log.info(
             "%s %s: published setup key %s in Secret %s",
             KIND,
@@ -637,7 +646,9 @@ class SetupKeyReconciler:
                 await self._retire_previous(step)
             usable = old.state == "valid"
             record.previous_id = old.id
-            record.revoke_after = step.now + step.grace if usable else step.now
+            # From when the successor is in the Secret, not from when the pass began.
+            published = step.current.clock()
+            record.revoke_after = published + step.grace if usable else published
         record.observe(key, step.before)
         record.secret_name = step.secret.ref.name
         record.last_rotation = created
@@ -716,28 +727,42 @@ class SetupKeyReconciler:
     async def finalize(self, nb: NetBirdClient, current: Pass, spec: SetupKeySpec) -> None:
         step = self._step(nb, current, spec)
         record = step.record
+        # A key still landing from an interrupted create would outlive us, valid, in no Secret.
+        engine.wait_for_unconfirmed_create(current)
+        leftovers = await self._leftovers_of_a_pending_create(step)
         if spec.deletion_policy == "Orphan":
             if record.id:
                 await step.secret.detach()
-            if record.previous_id:
-                # In no Secret any more, so nobody enrolls with it: do not leave it valid.
-                await step.keys.retire(record.previous_id)
+            # In no Secret any more, so nobody enrolls with them: do not leave them valid.
+            unpublished = [k.id for k in leftovers if key_prefix(k) != step.secret_prefix]
+            for key_id in [*([record.previous_id] if record.previous_id else []), *unpublished]:
+                await step.keys.retire(key_id)
             return
-        ids = [i for i in (record.id, record.previous_id) if i]
-        if record.requested_at is not None:
-            step.secret_prefix = await step.secret.read_prefix()
-            shape = KeyShape.of(spec, step.name)
-            for key in await step.keys.named(step.name):
-                if is_leftover(
-                    key,
-                    shape=shape,
-                    requested_at=record.requested_at,
-                    known_ids=set(ids),
-                    secret_prefix=step.secret_prefix,
-                ):
-                    ids.append(key.id)
+        ids = [i for i in (record.id, record.previous_id) if i] + [k.id for k in leftovers]
         for key_id in ids:
             await step.keys.retire(key_id)
         secret_name = record.secret_name or (step.secret.ref.name if record.id else None)
         if secret_name:
             await step.secret.delete(secret_name)
+
+    async def _leftovers_of_a_pending_create(self, step: Step) -> list[SetupKey]:
+        record = step.record
+        if record.requested_at is None:
+            return []
+        try:
+            step.secret_prefix = await step.secret.read_prefix()
+        except Permanent:
+            step.secret_prefix = None  # not our Secret: nothing of ours can be in it
+        shape = KeyShape.of(step.spec, step.name)
+        known = {i for i in (record.id, record.previous_id) if i}
+        return [
+            key
+            for key in await step.keys.named(step.name)
+            if is_leftover(
+                key,
+                shape=shape,
+                requested_at=record.requested_at,
+                known_ids=known,
+                secret_prefix=step.secret_prefix,
+            )
+        ]

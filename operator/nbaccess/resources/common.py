@@ -237,3 +237,31 @@ class ManagedStatus(StatusModel):
     last_synced_time: Timestamp | None = Field(
         None, description="When the operator last compared this resource with NetBird."
     )
+    owner_uid: str | None = Field(
+        None,
+        alias="ownerUID",
+        max_length=64,
+        description=(
+            "uid of this resource when `id` was recorded: an id recorded for another resource "
+            "(a restored or copied status) is not trusted as ours."
+        ),
+    )
+    create_requested_at: Timestamp | None = Field(
+        None,
+        description=(
+            "Set right before the operator first asks NetBird to create the object, cleared "
+            "once an answer is recorded: after a crash or a lost answer it tells which object is "
+            "ours (a group created since is)."
+        ),
+    )
+    create_attempted_at: Timestamp | None = Field(
+        None,
+        description=(
+            "When the latest unconfirmed create was sent: until a few NetBird timeouts after "
+            "it, the operator neither creates again nor finishes a deletion."
+        ),
+    )
+    create_answered: bool | None = Field(
+        None,
+        description="NetBird answered that create (e.g. with an error): nothing is in flight.",
+    )

@@ -46,9 +46,44 @@ async def test_the_store_writes_only_its_own_secrets(kube_api: k8s.ApiClient) ->
     await store.delete(ref(ns, "theirs", "uid-1"))
     assert core.read_namespaced_secret("theirs", ns).data == {"a": "Yg=="}
 
-    # Orphan: the same data without an owner, so the Secret outlives its CR.
+    # Orphan: the same data without an owner, so the Secret outlives its CR...
     await store.write(ref(ns, "mine"), {"setupKey": SecretStr("BBBBB-second")})
     assert not core.read_namespaced_secret("mine", ns).metadata.owner_references
+    # ...and from then on it is nobody's of ours: our label alone proves nothing.
     await store.delete(mine)
-    with pytest.raises(k8s.ApiException):
-        core.read_namespaced_secret("mine", ns)
+    assert core.read_namespaced_secret("mine", ns).data
+
+
+async def test_our_label_without_our_owner_reference_is_not_ours(kube_api: k8s.ApiClient) -> None:
+    core = k8s.CoreV1Api(kube_api)
+    ns = new_namespace(kube_api, "secret-label")
+    store = KubeSecretStore(kube_api)
+    labelled = k8s.V1Secret(
+        metadata=k8s.V1ObjectMeta(
+            name="copied", labels={"app.kubernetes.io/managed-by": "nbaccess"}
+        ),
+        string_data={"other": "data"},
+    )
+    core.create_namespaced_secret(ns, labelled)
+    with pytest.raises(Permanent):
+        await store.write(ref(ns, "copied", "uid-1"), {"setupKey": SecretStr("EEEEE")})
+    with pytest.raises(Permanent):
+        await store.claim(ref(ns, "copied", "uid-1"))
+    await store.delete(ref(ns, "copied", "uid-1"))
+    assert core.read_namespaced_secret("copied", ns).data == {"other": "ZGF0YQ=="}
+
+
+async def test_a_claim_makes_the_secret_ours_before_any_key_exists(
+    kube_api: k8s.ApiClient,
+) -> None:
+    core = k8s.CoreV1Api(kube_api)
+    ns = new_namespace(kube_api, "secret-claim")
+    store = KubeSecretStore(kube_api)
+    await store.claim(ref(ns, "shared", "uid-1"))
+    await store.claim(ref(ns, "shared", "uid-1"))  # ours already: fine
+    claimed = core.read_namespaced_secret("shared", ns)
+    assert [o.uid for o in claimed.metadata.owner_references] == ["uid-1"]
+    assert not claimed.data
+    with pytest.raises(Permanent) as second:
+        await store.claim(SecretRef(ns, "shared", "SetupKey", "other", "uid-2"))
+    assert "SetupKey keys" in second.value.message

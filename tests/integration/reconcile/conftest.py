@@ -11,11 +11,12 @@ import pytest
 
 from nbaccess.conditions import Phase
 from nbaccess.netbird.client import ClientOptions, NetBirdClient
-from nbaccess.reconcile.kinds import KindReconciler, Pass
-from nbaccess.reconcile.outcome import Outcome, ReconcileError
+from nbaccess.reconcile.kinds import KindReconciler, Pass, StatusRecorder
+from nbaccess.reconcile.outcome import Outcome
+from nbaccess.reconcile.ownership import recorded_id
+from nbaccess.reconcile.passes import converge_once, finalize_once
 from nbaccess.reconcile.refs import CrDirectory, CrKey, CrState
 from nbaccess.reconcile.registry import all_kinds
-from nbaccess.reconcile.status import build_status
 from tests.fakes import FAKE_BASE_URL, FakeNetBird
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
@@ -33,9 +34,19 @@ class Cluster:
     kinds: dict[str, KindReconciler[Any]]
     objects: dict[CrKey, dict[str, Any]] = field(default_factory=dict)
     now: dt.datetime = NOW
+    created: dict[CrKey, int] = field(default_factory=dict)
+    cluster_name: str = "default"
+    # Status as each pass's recorder left it before the final write (what a crash leaves).
+    recorded: dict[CrKey, dict[str, Any]] = field(default_factory=dict)
 
     def apply(
-        self, kind: str, name: str, spec: Mapping[str, Any], namespace: str = "team"
+        self,
+        kind: str,
+        name: str,
+        spec: Mapping[str, Any],
+        namespace: str = "team",
+        *,
+        annotations: Mapping[str, str] | None = None,
     ) -> CrKey:
         key = CrKey(kind, namespace, name)
         old = self.objects.get(key)
@@ -44,8 +55,16 @@ class Cluster:
             "spec": dict(spec),
             "status": old["status"] if old else {},
             "generation": generation,
+            "annotations": dict(annotations or (old or {}).get("annotations") or {}),
+            # A new object gets a new uid, as the apiserver gives it.
+            "uid": old["uid"] if old else self._new_uid(key),
         }
         return key
+
+    def _new_uid(self, key: CrKey) -> str:
+        self.created[key] = self.created.get(key, 0) + 1
+        count = self.created[key]
+        return f"uid-{key.name}" if count == 1 else f"uid-{key.name}-{count}"
 
     def directory(self) -> CrDirectory:
         entries = {}
@@ -55,34 +74,52 @@ class Cluster:
                 c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions", [])
             )
             facts = self.kinds[key.kind].facts(status)
-            entries[key] = CrState(status.get("id"), ready, facts)
+            netbird_id = recorded_id(status, obj["uid"])
+            entries[key] = CrState(netbird_id, ready, facts, uid=obj["uid"])
         return CrDirectory(entries)
 
     def current(self, key: CrKey) -> Pass:
         obj = self.objects[key]
+
+        async def write(fields: Mapping[str, Any]) -> None:
+            self._merge(key, fields)
+            self.recorded[key] = dict(self.objects[key]["status"])
+
         return Pass(
             key.namespace,
             key.name,
             obj["generation"],
-            obj["status"].get("id"),
+            recorded_id(obj["status"], obj["uid"]),
             self.directory(),
             self.now,
             previous_status=obj["status"],
+            annotations=obj["annotations"],
+            uid=obj["uid"],
+            recorder=StatusRecorder(write),
+            clock=lambda: self.now,
+            cluster=self.cluster_name,
         )
 
-    async def reconcile(self, key: CrKey) -> Outcome:
-        kind = self.kinds[key.kind]
-        current = self.current(key)
-        try:
-            outcome = await kind.reconcile(self.nb, current, kind.parse(self.objects[key]["spec"]))
-        except ReconcileError as err:
-            outcome = Outcome.failed(err, netbird_id=current.known_id)
+    def _merge(self, key: CrKey, patch: Mapping[str, Any]) -> None:
+        # Applied as the apiserver applies our status writes: a JSON merge patch (None deletes).
         obj = self.objects[key]
-        # Applied as kopf applies it: a JSON merge patch (None deletes a key).
-        patch = build_status(outcome, obj["status"], generation=obj["generation"], now=self.now)
         merged = {**obj["status"], **patch}
         obj["status"] = {k: v for k, v in merged.items() if v is not None}
-        return outcome
+
+    async def reconcile(self, key: CrKey, *, crash: bool = False) -> Outcome:
+        """One pass. `crash`: the operator dies after NetBird answered, before the final
+        status write: status keeps only what the pass recorded on its way."""
+        kind = self.kinds[key.kind]
+        before = dict(self.objects[key]["status"])
+        self.recorded.pop(key, None)
+        result = await converge_once(
+            kind, self.nb, self.current(key), self.objects[key]["spec"], clock=lambda: self.now
+        )
+        if crash:
+            self.objects[key]["status"] = self.recorded.get(key, before)
+        else:
+            self._merge(key, result.status)
+        return result.outcome
 
     async def converge(self, *keys: CrKey, passes: int = 5) -> None:
         for _ in range(passes):
@@ -92,9 +129,20 @@ class Cluster:
         raise AssertionError(f"not converged: {[(o.reason, o.message) for o in outcomes]}")
 
     async def delete(self, key: CrKey) -> None:
+        """Finalize and forget the CR; raises AssertionError when the deletion is blocked."""
         kind = self.kinds[key.kind]
-        await kind.finalize(self.nb, self.current(key), kind.parse(self.objects[key]["spec"]))
+        result = await finalize_once(
+            kind, self.nb, self.current(key), self.objects[key]["spec"], clock=lambda: self.now
+        )
+        if not result.done:
+            self._merge(key, result.status)
+            assert result.outcome is not None
+            raise DeletionBlocked(result.outcome.message)
         del self.objects[key]
+
+
+class DeletionBlocked(AssertionError):
+    """The finalizer could not finish (NetBird still uses the object, or a spec is unreadable)."""
 
 
 @pytest.fixture
@@ -131,4 +179,7 @@ async def cluster(fake: FakeNetBird, clock: Clock) -> AsyncIterator[Cluster]:
         clock=clock,
         sleep=_no_sleep,
     ) as nb:
-        yield Cluster(nb, {k.kind: k for k in all_kinds()})
+        made = Cluster(nb, {k.kind: k for k in all_kinds()})
+        # One clock for both sides, as NetBird's and ours agree: xids carry NetBird's time.
+        fake.account.clock = lambda: made.now
+        yield made

@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from nbaccess.conditions import Phase, kstatus_violations
-from nbaccess.reconcile.outcome import Transient
+from nbaccess.reconcile.status import condition
 from tests.fakes import DropKind, FakeNetBird
-from tests.integration.reconcile.conftest import Clock, Cluster
+from tests.integration.reconcile.conftest import Clock, Cluster, DeletionBlocked
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples/three-tier"
 
@@ -238,9 +238,14 @@ async def test_deletion_honours_the_policy_and_waits_while_in_use(
     flow = cluster.apply("NetBirdPolicy", "flow", policy_spec("kept", "used"))
     await cluster.converge(kept, used, flow)
 
-    with pytest.raises(Transient) as waited:
+    with pytest.raises(DeletionBlocked):
         await cluster.delete(used)
-    assert waited.value.reason == "InUse"
+    # Said where people look: not Ready any more, with NetBird's own reason.
+    ready = condition(cluster.objects[used]["status"], "Ready")
+    assert ready is not None
+    assert (ready["status"], ready["reason"]) == ("False", "DeletionBlocked")
+    assert "linked to policy" in ready["message"]
+    assert condition(cluster.objects[used]["status"], "Reconciling") is not None
     await cluster.delete(flow)
     await cluster.delete(used)
     await cluster.delete(kept)

@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,7 @@ class FlakySecretStore(MemorySecretStore):
         super().__init__()
         self.failing_writes = 0
         self.refs: list[SecretRef] = []
+        self.on_write: Callable[[], None] | None = None
 
     async def write(self, ref: SecretRef, data: Mapping[str, SecretStr]) -> None:
         if self.failing_writes:
@@ -47,6 +48,8 @@ class FlakySecretStore(MemorySecretStore):
             raise ConnectionError("apiserver unavailable")
         self.refs.append(ref)
         await super().write(ref, data)
+        if self.on_write is not None:
+            self.on_write()
 
 
 @dataclass
@@ -66,9 +69,7 @@ class KeyCluster(Cluster):
     time: Time = field(default_factory=Time)
 
     def current(self, key: CrKey) -> Pass:
-        return dataclasses.replace(
-            super().current(key), annotations=self.annotations.get(key, {}), uid=f"uid-{key.name}"
-        )
+        return dataclasses.replace(super().current(key), annotations=self.annotations.get(key, {}))
 
     def advance(self, delta: dt.timedelta) -> None:
         """Time passes for everyone: NetBird, the operator, and the client's list cache."""
@@ -146,11 +147,10 @@ def enrolls(fake: FakeNetBird, value: str | None, peer: str) -> bool:
 
 
 async def rotate(cluster: KeyCluster, key: CrKey) -> None:
-    """Two passes: the first records the decision, the second creates and publishes."""
-    first = await cluster.reconcile(key)
-    assert first.reason in ("RotationPending", "CreatingKey"), first
-    second = await cluster.reconcile(key)
-    assert second.phase is Phase.READY, second
+    """One pass records the decision, creates the new key and publishes it."""
+    outcome = await cluster.reconcile(key)
+    assert outcome.phase is Phase.READY, outcome
+    assert any(change.startswith("created setup key") for change in outcome.changes), outcome
 
 
 async def test_the_secret_holds_a_key_that_enrols_peers_into_the_auto_groups(
@@ -208,15 +208,8 @@ async def test_rotation_before_expiry_keeps_the_old_key_valid_for_the_grace_peri
     key = await make_key(keys)
     old_value, old_id = keys.secret(), keys.status(key)["id"]
 
-    # Just inside rotation.before: the first pass only decides, the Secret is unchanged.
-    keys.advance(dt.timedelta(hours=720 - 168, seconds=1))
-    pending = await keys.reconcile(key)
-    assert pending.phase is Phase.READY
-    assert pending.reason == "RotationPending"
-    assert keys.secret() == old_value
-    assert keys.status(key)["recheckAfter"] > keys.status(key)["lastSyncedTime"]
-
-    keys.advance(dt.timedelta(seconds=10))
+    # Just inside rotation.before: one pass creates the successor and publishes it.
+    keys.advance(dt.timedelta(hours=720 - 168, seconds=11))
     rotated_at = keys.now
     outcome = await keys.reconcile(key)
     assert outcome.phase is Phase.READY
@@ -284,10 +277,9 @@ async def test_a_key_revoked_outside_git_is_replaced_and_cleaned_up(
         fake.account.setup_keys[old_id].revoked = True
     keys.advance(dt.timedelta(minutes=1))
 
-    first = await keys.reconcile(key)
-    assert first.phase is Phase.PROGRESSING
-    assert "revoked outside Git" in first.message
-    await keys.reconcile(key)
+    outcome = await keys.reconcile(key)
+    assert outcome.phase is Phase.READY
+    assert any("revoked outside Git" in change for change in outcome.changes)
 
     assert enrolls(fake, keys.secret(), "router-1")
     # The revoked key had no grace to give: it is deleted in the same pass.
@@ -313,10 +305,9 @@ async def test_a_deleted_secret_gets_a_new_key_and_the_old_one_its_grace(
     keys.store.secrets.clear()
     keys.advance(dt.timedelta(minutes=1))
 
-    first = await keys.reconcile(key)
-    assert first.phase is Phase.PROGRESSING
-    assert "does not hold the key" in first.message
-    await keys.reconcile(key)
+    outcome = await keys.reconcile(key)
+    assert outcome.phase is Phase.READY
+    assert any("does not hold the key" in change for change in outcome.changes)
 
     assert keys.secret() not in (None, old_value)
     assert enrolls(fake, keys.secret(), "router-1")
@@ -361,8 +352,6 @@ async def test_a_failed_create_during_rotation_leaves_the_old_key_published(
     old_value = keys.secret()
     before = keys.status(key)
     keys.annotations[key] = {ROTATE: "now"}
-    await keys.reconcile(key)
-
     fake.fail_next(1, 500, method="POST", path="/api/setup-keys")
     outcome = await keys.reconcile(key)
 
@@ -385,8 +374,6 @@ async def test_a_create_whose_answer_was_lost_leaves_no_stray_key(
     key = await make_key(keys)
     old_id, old_value = keys.status(key)["id"], keys.secret()
     keys.annotations[key] = {ROTATE: "now"}
-    await keys.reconcile(key)
-
     fake.drop_next(
         1, kind=DropKind.RESET, method="POST", path="/api/setup-keys", after_processing=True
     )
@@ -394,7 +381,13 @@ async def test_a_create_whose_answer_was_lost_leaves_no_stray_key(
     assert len(netbird_keys(fake)) == 2  # created, but the operator never saw its value
     assert keys.secret() == old_value
 
+    # No answer: the create may still be landing, so nothing is made again before it could.
     keys.advance(dt.timedelta(seconds=15))
+    waiting = await keys.reconcile(key)
+    assert waiting.reason == "CreatePending"
+    assert len(netbird_keys(fake)) == 2
+
+    keys.advance(dt.timedelta(seconds=60))
     outcome = await keys.reconcile(key)
 
     assert outcome.phase is Phase.READY
@@ -409,8 +402,6 @@ async def test_a_failed_secret_write_never_publishes_a_revoked_key(
     key = await make_key(keys)
     old_id, old_value = keys.status(key)["id"], keys.secret()
     keys.annotations[key] = {ROTATE: "now"}
-    await keys.reconcile(key)
-
     keys.store.failing_writes = 1
     outcome = await keys.reconcile(key)
     assert outcome.reason == "SecretUnavailable"
@@ -429,15 +420,16 @@ async def test_a_crash_after_publishing_adopts_the_published_key(
     key = await make_key(keys)
     old_id = keys.status(key)["id"]
     keys.annotations[key] = {ROTATE: "now"}
-    await keys.reconcile(key)
-    recorded = keys.status(key)
-
-    # The pass creates and publishes, then the operator dies before status is written.
+    # The pass records its intent, creates and publishes, then the operator dies before the
+    # final status write: status is left as it was when the Secret was written.
+    at_publish: list[dict[str, Any]] = []
+    keys.store.on_write = lambda: at_publish.append(keys.status(key))
     await keys.reconcile(key)
     published = keys.secret()
-    keys.objects[key]["status"] = recorded
+    keys.objects[key]["status"] = at_publish[-1]
+    assert at_publish[-1]["keyRequestedAt"]
 
-    keys.advance(dt.timedelta(seconds=15))
+    keys.advance(dt.timedelta(seconds=61))  # past the time an unanswered create may land
     outcome = await keys.reconcile(key)
 
     assert outcome.phase is Phase.READY
@@ -606,9 +598,14 @@ async def test_two_setup_keys_cannot_share_a_secret(keys: KeyCluster, fake: Fake
     second = keys.apply("SetupKey", "other", key_spec(name="other", secretName="shared"))
     outcomes = [await keys.reconcile(second) for _ in range(3)]
     assert outcomes[-1].reason == "SecretNotOwned"
+    assert "SetupKey routers" in outcomes[-1].message or "not managed" in outcomes[-1].message
+    # Stopped before NetBird: the second never had a key of its own, so none can leak.
+    assert netbird_keys(fake, "other") == {}
     writes = len(fake.writes())
     assert (await keys.reconcile(first)).phase is Phase.READY
     assert len(fake.writes()) == writes  # the first key is not rotated by the clash
+    await keys.delete(second)  # nothing of its own to clean up: it does not wait
+    assert keys.secret(("team", "shared")) is not None
 
 
 async def test_the_key_expiry_is_measured_for_alerts(keys: KeyCluster) -> None:

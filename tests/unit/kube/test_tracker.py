@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from nbaccess.kube.tracker import Tracker
 from nbaccess.reconcile.refs import CrKey
 
@@ -13,10 +11,10 @@ STALLED = CrKey("NetBirdPolicy", "team", "broken")
 NEW = CrKey("NetBirdPolicy", "team", "brand-new")
 
 
-async def test_a_dependency_turning_ready_wakes_only_those_waiting_for_it() -> None:
+def test_a_dependency_turning_ready_wakes_only_those_waiting_for_it() -> None:
     woken: list[tuple[list[CrKey], str]] = []
 
-    async def wake(keys: list[CrKey], reason: str) -> None:
+    def wake(keys: list[CrKey], reason: str) -> None:
         woken.append((keys, reason))
 
     tracker = Tracker()
@@ -29,15 +27,14 @@ async def test_a_dependency_turning_ready_wakes_only_those_waiting_for_it() -> N
 
     tracker.seen(GROUP, True, "Synced")
     tracker.seen(GROUP, True, "Synced")  # still Ready: nobody is woken twice
-    await asyncio.sleep(0)
 
     assert woken == [([NEW, WAITING], "NetBirdGroup team/web is Ready")]
 
 
-async def test_a_dropped_reference_no_longer_wakes() -> None:
+def test_a_dropped_reference_no_longer_wakes() -> None:
     woken: list[list[CrKey]] = []
 
-    async def wake(keys: list[CrKey], reason: str) -> None:
+    def wake(keys: list[CrKey], reason: str) -> None:
         woken.append(keys)
 
     tracker = Tracker()
@@ -45,7 +42,6 @@ async def test_a_dropped_reference_no_longer_wakes() -> None:
     tracker.references(WAITING, [GROUP])
     tracker.references(WAITING, [])
     tracker.seen(GROUP, True, "Synced")
-    await asyncio.sleep(0)
     assert woken == []
 
 

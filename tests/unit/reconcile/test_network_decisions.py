@@ -8,21 +8,20 @@ from typing import Any
 import pytest
 
 from nbaccess.netbird.models import (
-    Network,
     NetworkResource,
     NetworkResourceRequest,
     NetworkRouter,
     NetworkRouterRequest,
     Peer,
 )
-from nbaccess.reconcile.engine import Converged
-from nbaccess.reconcile.network import Known, NetworkReconciler, carried_health, was_adopted
+from nbaccess.reconcile.network import Known, NetworkReconciler, carried_health
 from nbaccess.reconcile.network_health import Health, recheck_after, routing_peers
 from nbaccess.reconcile.network_resources import canonical_address, plan_resources, resource_diff
 from nbaccess.reconcile.network_routers import plan_routers, router_diff
+from nbaccess.reconcile.ownership import Claim
 
-OWNER = "team/orders"
-MARK = f"managed by nbaccess: {OWNER}"
+OWNER = Claim("default", "team", "orders")
+MARK = OWNER.marker()
 
 
 def want_resource(name: str, address: str, groups: list[str] | None = None) -> Any:
@@ -111,6 +110,9 @@ def test_resources_are_matched_by_name_and_only_ours_are_deleted() -> None:
         stored_resource("r4", "ours-by-status", "10.0.4.0/24", description="by hand"),
         stored_resource("r5", "someone-elses", "10.0.5.0/24", description="by hand"),
         stored_resource("r6", "other-crs", "10.0.6.0/24", description="managed by nbaccess: x/y"),
+        stored_resource(
+            "r7", "other-cluster", "10.0.7.0/24", description="managed by nbaccess: eu/team/orders"
+        ),
     ]
     desired = [
         want_resource("same", "10.0.0.0/24"),
@@ -210,18 +212,6 @@ def test_a_router_keeps_one_local_name() -> None:
 
 
 # ---------------------------------------------------------------- adoption
-
-
-def test_a_network_is_adopted_by_name_or_by_an_id_that_is_not_marked_ours() -> None:
-    by_hand = Network(id="n1", name="legacy", description="by hand")
-    ours = Network(id="n1", name="legacy", description=MARK)
-    assert was_adopted(Converged(ours, "n1", "adopted"), None, OWNER)
-    assert not was_adopted(Converged(ours, "n1", "created"), None, OWNER)
-    # Found by the id annotation alone: whose it was is in the description it had.
-    assert was_adopted(Converged(ours, "n1", "updated"), by_hand, OWNER)
-    assert not was_adopted(Converged(ours, "n1", "unchanged"), ours, OWNER)
-    # Found by its marker after a lost create answer: ours.
-    assert not was_adopted(Converged(ours, "n1", "unchanged"), None, OWNER)
 
 
 def test_adoption_survives_in_status() -> None:

@@ -184,18 +184,12 @@ def test_recheck_is_the_previous_keys_revocation_when_that_comes_first() -> None
     assert status["previousKey"] == {"id": "old", "revokeAfter": "2026-11-25T13:00:00Z"}
 
 
-def test_a_pending_create_asks_for_the_next_tick_even_when_the_rotation_is_overdue() -> None:
+def test_a_pending_request_is_recorded_and_no_longer_needs_a_tick_of_its_own() -> None:
+    # The key is created in the pass that decides on it; a recorded request that survives
+    # means that pass failed, and the retry backoff decides when to try again.
     status = record(next_rotation=NOW - HOUR, requested_at=NOW).as_status(NOW)
-    assert status["recheckAfter"] == "2026-11-25T12:00:01Z"
     assert status["keyRequestedAt"] == "2026-11-25T12:00:00Z"
-
-
-def test_after_a_failure_the_retry_cadence_decides_not_the_tick() -> None:
-    # A stalled pass with a pending create must not be retried on every tick.
-    pending = record(next_rotation=NOW - HOUR, requested_at=NOW)
-    assert pending.as_status(NOW, failed=True)["recheckAfter"] is None
-    waiting = record(next_rotation=NOW + DAY, previous_id="old", revoke_after=NOW - HOUR)
-    assert waiting.as_status(NOW, failed=True)["recheckAfter"] == "2026-11-26T12:00:00Z"
+    assert status["recheckAfter"] is None
 
 
 def test_status_round_trips_through_the_record() -> None:

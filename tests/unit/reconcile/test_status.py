@@ -8,7 +8,6 @@ import pytest
 
 from nbaccess.conditions import Condition, Phase, kstatus_violations
 from nbaccess.reconcile.outcome import DependencyNotReady, Outcome, Permanent, Transient
-from nbaccess.reconcile.schedule import pass_due
 from nbaccess.reconcile.status import build_status
 
 T0 = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
@@ -66,38 +65,6 @@ def test_a_failure_keeps_the_known_id() -> None:
     first = build_status(OUTCOMES["ready"], None, generation=1, now=T0)
     failed = build_status(OUTCOMES["transient"], first, generation=2, now=T0)
     assert failed["id"] == "g1"
-
-
-@pytest.mark.parametrize(
-    ("outcome", "elapsed", "due"),
-    [
-        ("ready", 30, False),
-        ("ready", 300, True),
-        ("stalled", 60, False),
-        ("waiting", 9, False),
-        ("waiting", 10, True),
-        ("transient", 11, True),
-    ],
-)
-def test_the_tick_retries_working_objects_fast_and_resyncs_the_rest(
-    outcome: str, elapsed: int, due: bool
-) -> None:
-    status = build_status(OUTCOMES[outcome], None, generation=1, now=T0)
-    now = T0 + dt.timedelta(seconds=elapsed)
-    assert pass_due(status, now=now, resync_seconds=300, retry_seconds=10) is due
-
-
-def test_a_never_visited_object_is_due_at_once() -> None:
-    assert pass_due(None, now=T0, resync_seconds=300, retry_seconds=10)
-    assert pass_due({"observedGeneration": -1}, now=T0, resync_seconds=300, retry_seconds=10)
-
-
-def test_an_expiry_is_acted_on_when_it_passes_not_at_the_next_resync() -> None:
-    status = build_status(OUTCOMES["ready"], None, generation=1, now=T0)
-    status["recheckAfter"] = "2026-11-25T12:00:30Z"
-    kwargs = {"resync_seconds": 300, "retry_seconds": 10}
-    assert not pass_due(status, now=T0 + dt.timedelta(seconds=29), **kwargs)
-    assert pass_due(status, now=T0 + dt.timedelta(seconds=31), **kwargs)
 
 
 def test_a_failed_pass_keeps_what_the_last_one_learned() -> None:

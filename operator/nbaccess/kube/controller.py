@@ -1,0 +1,288 @@
+"""The operator's loop: the watch fills the store and the queue, workers run passes.
+
+kopf's watch handlers only record what they see (`observe`); everything else happens here,
+in a bounded number of workers taking keys from one queue:
+- a pass for an object that needs one (`converge`): our finalizer first, then the kind's pass
+  (which may record an intent in status before it creates anything), then one status write,
+  the events and the metrics, then what the queue should do next;
+- a deletion (`finalize`): the kind cleans up NetBird, or says why it cannot yet
+  (Ready=False `DeletionBlocked`), and the finalizer goes once it has.
+
+The runner owns status: a kind returns data, this module writes it and puts the apiserver's
+answer back into the store, so the next pass starts from what was written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from nbaccess.conditions import Phase
+from nbaccess.kube.apiserver import Conflict, Gone, KubeApi
+from nbaccess.kube.store import ObjectStore
+from nbaccess.kube.tracker import Tracker
+from nbaccess.metrics import Liveness, Metrics
+from nbaccess.netbird.client import NetBirdClient
+from nbaccess.reconcile.kinds import KindReconciler, Pass, StatusRecorder
+from nbaccess.reconcile.objects import StoredObject
+from nbaccess.reconcile.outcome import ReconcileError
+from nbaccess.reconcile.ownership import DEFAULT_CLUSTER, recorded_id
+from nbaccess.reconcile.passes import EventSpec, PassResult, converge_once, finalize_once, utcnow
+from nbaccess.reconcile.refs import CrDirectory, CrKey, CrState
+from nbaccess.reconcile.schedule import FINALIZER, after_pass, needs_pass
+from nbaccess.reconcile.workqueue import WorkQueue
+
+log = logging.getLogger(__name__)
+
+
+class StoreDirectory(CrDirectory):
+    """The directory a pass resolves references with, read live from the store."""
+
+    def __init__(self, store: ObjectStore, kinds: Mapping[str, KindReconciler[Any]]) -> None:
+        super().__init__({})
+        self._store = store
+        self._kinds = kinds
+
+    def state(self, key: CrKey) -> CrState | None:
+        kind = self._kinds.get(key.kind)
+        return None if kind is None else self._store.state(key, kind.facts)
+
+    def holder(self, kind: str, netbird_id: str) -> CrKey | None:
+        return self._store.holder(kind, netbird_id)
+
+    def of_kind(self, kind: str) -> list[tuple[CrKey, CrState]]:
+        found = []
+        for obj in self._store.of_kind(kind):
+            state = self.state(obj.key)
+            if state is not None:
+                found.append((obj.key, state))
+        return found
+
+
+class Controller:
+    def __init__(
+        self,
+        *,
+        kinds: Sequence[KindReconciler[Any]],
+        store: ObjectStore,
+        queue: WorkQueue[CrKey],
+        tracker: Tracker,
+        api: KubeApi,
+        netbird: Callable[[], NetBirdClient],
+        metrics: Metrics,
+        liveness: Liveness,
+        cluster: str = DEFAULT_CLUSTER,
+        create_grace: dt.timedelta = dt.timedelta(seconds=60),
+    ) -> None:
+        self.cluster = cluster
+        self.create_grace = create_grace
+        self.kinds = {k.kind: k for k in kinds}
+        self.store = store
+        self.queue = queue
+        self.tracker = tracker
+        self.api = api
+        self.netbird = netbird
+        self.metrics = metrics
+        self.liveness = liveness
+        self.directory = StoreDirectory(store, self.kinds)
+        self._events: set[asyncio.Task[None]] = set()
+        tracker.wake = self._wake
+
+    # ------------------------------------------------------------------ the watch
+
+    def observe(self, kind: str, event_type: str | None, body: Mapping[str, Any]) -> None:
+        """A watch event (or a start-up listing entry): keep it, queue a pass if it matters."""
+        if kind not in self.kinds:
+            return
+        if event_type == "DELETED":
+            meta = body.get("metadata") or {}
+            self.gone(CrKey(kind, str(meta.get("namespace") or ""), str(meta.get("name") or "")))
+            return
+        obj = StoredObject.of(kind, body)
+        old, replaced = self.store.put(obj)
+        if not replaced:
+            return
+        if old is None or old.generation != obj.generation or old.uid != obj.uid:
+            self._track_references(obj)
+        if needs_pass(old, obj):
+            self.queue.add(obj.key)
+        self._seen(obj)
+
+    def gone(self, key: CrKey) -> None:
+        self.store.remove(key)
+        self.queue.discard(key)
+        self.tracker.forget(key)
+        self.metrics.forget_object(key.kind, key.namespace, key.name)
+
+    def _track_references(self, obj: StoredObject) -> None:
+        kind = self.kinds[obj.key.kind]
+        try:
+            parsed = kind.parse(obj.spec)
+        except ReconcileError:
+            self.tracker.references(obj.key, [])
+            return
+        self.tracker.references(obj.key, list(kind.references(obj.key.namespace, parsed)))
+
+    def _seen(self, obj: StoredObject) -> None:
+        self.tracker.seen(obj.key, obj.ready, obj.reason)
+
+    def _wake(self, referrers: list[CrKey], reason: str) -> None:
+        for key in referrers:
+            log.debug("%s: woken (%s)", key, reason)
+            self.queue.add(key)
+
+    # ------------------------------------------------------------------ the workers
+
+    async def work(self) -> None:
+        """One worker: take keys from the queue until it closes."""
+        while True:
+            key = await self.queue.get()
+            if key is None:
+                return
+            try:
+                await self.process(key)
+            except Exception:
+                # Never lose a worker: the object is retried after its backoff.
+                log.exception("%s: pass failed unexpectedly", key)
+                self.queue.failed(key)
+            finally:
+                self.queue.done(key)
+                self.liveness.beat()
+
+    async def process(self, key: CrKey) -> None:
+        obj = self.store.get(key)
+        if obj is None:
+            return
+        if obj.deleting:
+            await self.finalize(obj)
+        else:
+            await self.converge(obj)
+
+    def _pass(self, obj: StoredObject) -> Pass:
+        status = dict(obj.status)
+
+        async def write(fields: Mapping[str, Any]) -> None:
+            await self._write_status(obj.key, fields)
+
+        return Pass(
+            namespace=obj.key.namespace,
+            name=obj.key.name,
+            generation=obj.generation,
+            known_id=recorded_id(status, obj.uid),
+            directory=self.directory,
+            now=utcnow(),
+            previous_status=status,
+            annotations=obj.annotations,
+            uid=obj.uid,
+            recorder=StatusRecorder(write),
+            cluster=self.cluster,
+            create_grace=self.create_grace,
+        )
+
+    async def converge(self, obj: StoredObject) -> None:
+        kind = self.kinds[obj.key.kind]
+        if FINALIZER not in obj.finalizers:
+            added = await self._set_finalizers(obj, [*obj.finalizers, FINALIZER])
+            if added is None:
+                return  # gone, or changed meanwhile: the newer version is queued
+            obj = added
+        started = time.monotonic()
+        current = self._pass(obj)
+        result = await converge_once(kind, self.netbird(), current, obj.spec)
+        self.metrics.observe_reconcile(
+            kind.kind,
+            "error" if result.internal_error else result.outcome.phase.value,
+            time.monotonic() - started,
+        )
+        await self._write_status(obj.key, result.status)
+        self._log(kind, current, result)
+        self._post(obj, result.events)
+        for name, value in result.outcome.measurements.items():
+            self.metrics.set_object_gauge(name, kind.kind, obj.key.namespace, obj.key.name, value)
+        self._schedule(obj.key, result)
+
+    def _schedule(self, key: CrKey, result: PassResult) -> None:
+        after = after_pass(result.outcome, result.recheck_at, internal=result.internal_error)
+        if after.retry:
+            self.queue.failed(key)
+        else:
+            self.queue.forget(key)
+        if after.at is not None:
+            self.queue.add_after(key, (after.at - dt.datetime.now(dt.UTC)).total_seconds())
+
+    async def finalize(self, obj: StoredObject) -> None:
+        if FINALIZER not in obj.finalizers:
+            return  # not ours to hold up (or already released)
+        kind = self.kinds[obj.key.kind]
+        current = self._pass(obj)
+        result = await finalize_once(kind, self.netbird(), current, obj.spec)
+        if result.done:
+            remaining = [f for f in obj.finalizers if f != FINALIZER]
+            if await self._set_finalizers(obj, remaining) is not None:
+                log.info("%s %s: deleted", kind.kind, current.owner)
+            return
+        assert result.outcome is not None
+        await self._write_status(obj.key, result.status)
+        self._post(obj, result.events)
+        log.warning("%s %s: %s", kind.kind, current.owner, result.outcome.message)
+        if result.outcome.phase is Phase.PROGRESSING:
+            self.queue.failed(obj.key)
+        if result.outcome.retry_at is not None:
+            self.queue.add_after(
+                obj.key, (result.outcome.retry_at - dt.datetime.now(dt.UTC)).total_seconds()
+            )
+
+    # ------------------------------------------------------------------ writing
+
+    async def _write_status(self, key: CrKey, fields: Mapping[str, Any]) -> None:
+        try:
+            body = await self.api.patch_status(key, fields)
+        except Gone:
+            return
+        self._stored(key.kind, body)
+
+    async def _set_finalizers(
+        self, obj: StoredObject, finalizers: list[str]
+    ) -> StoredObject | None:
+        try:
+            body = await self.api.set_finalizers(obj.key, finalizers, obj.resource_version)
+        except Gone:
+            return None
+        except Conflict:
+            # Someone changed it since the watch showed it; its newer version will be here
+            # shortly (or is already): look again then.
+            self.queue.add_after(obj.key, 0.5)
+            return None
+        return self._stored(obj.key.kind, body)
+
+    def _stored(self, kind: str, body: Mapping[str, Any]) -> StoredObject:
+        obj = StoredObject.of(kind, body)
+        self.store.put(obj)
+        self._seen(obj)
+        return self.store.get(obj.key) or obj
+
+    def _post(self, obj: StoredObject, events: Sequence[EventSpec]) -> None:
+        for event in events:
+            task = asyncio.get_running_loop().create_task(
+                self.api.post_event(
+                    obj.key,
+                    obj.uid,
+                    event_type=event.type,
+                    reason=event.reason,
+                    message=event.message,
+                )
+            )
+            self._events.add(task)
+            task.add_done_callback(self._events.discard)
+
+    @staticmethod
+    def _log(kind: KindReconciler[Any], current: Pass, result: PassResult) -> None:
+        for change in result.outcome.changes:
+            log.info("%s %s: %s", kind.kind, current.owner, change)
+        for event in result.events:
+            if event.type == "Warning" and event.reason == result.outcome.reason:
+                log.warning("%s %s: %s: %s", kind.kind, current.owner, event.reason, event.message)
