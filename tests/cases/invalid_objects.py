@@ -110,6 +110,9 @@ INVALID_OBJECTS: list[InvalidCase] = [
         peers=[{"name": "router-a"}],
     ),
     group("group-manage-all", "spec.name", name="All"),
+    group("group-name-with-newline", "spec.name", name="web\nprod"),
+    group("group-name-with-tab", "spec.name", name="web\tprod"),
+    group("group-name-leading-space", "spec.name", name=" web"),
     group("group-adopt-not-bool", "spec.adopt", adopt="yes"),
     InvalidCase(
         "group-unknown-field",
@@ -195,6 +198,22 @@ INVALID_OBJECTS: list[InvalidCase] = [
         "spec.resources[0].address",
         resources=[{"name": "orders-db", "address": "db server!"}],
     ),
+    # Shaped like IPv6 but not an address: NetBird answers these with a 500, for ever.
+    network(
+        "network-colons-only",
+        "spec.resources[0].address",
+        resources=[{"name": "orders-db", "address": ":::::"}],
+    ),
+    network(
+        "network-two-double-colons",
+        "spec.resources[0].address",
+        resources=[{"name": "orders-db", "address": "fd00::1::2/64"}],
+    ),
+    network(
+        "network-resource-name-control-character",
+        "spec.resources[0].name",
+        resources=[{"name": "orders\u0007db", "address": "10.20.3.0/24"}],
+    ),
     network(
         "network-duplicate-resource-name",
         "spec.resources[1]",
@@ -275,6 +294,11 @@ INVALID_OBJECTS: list[InvalidCase] = [
         "posture-bad-cidr-octet",
         "spec.checks.peerNetworkRange.ranges[0]",
         _range_check(["10.0.0.300/8"]),
+    ),
+    posture(
+        "posture-bad-ipv6-range",
+        "spec.checks.peerNetworkRange.ranges[0]",
+        _range_check([":::/64"]),
     ),
     posture(
         "posture-host-not-cidr",

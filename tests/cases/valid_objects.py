@@ -113,6 +113,7 @@ VALID_OBJECTS: list[ValidCase] = [
                     {"name": "orders-wild", "address": "*.orders.example.com", "enabled": False},
                     {"name": "orders-bastion", "address": "10.20.0.5"},
                     {"name": "orders-v6", "address": "2001:db8:20::/48"},
+                    {"name": "orders-v6-host", "address": "2001:db8:20::10"},
                 ],
                 "routers": [
                     {"name": "primary", "peerGroups": [{"ref": "routing-peers"}], "metric": 100},

@@ -13,6 +13,7 @@ largest input they may see, and unbounded inputs blow its cost budget.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 from typing import Annotated, Literal
 
@@ -35,6 +36,9 @@ _TLD = r"[a-zA-Z]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?"
 CIDR = rf"^({_IPV4}{_PREFIX4}|{_IPV6}{_PREFIX6})$"
 NETWORK_ADDRESS = rf"^({_IPV4}({_PREFIX4})?|{_IPV6}({_PREFIX6})?|(\*\.)?({_LABEL}\.)*{_TLD})$"
 VERSION = r"^v?[0-9]+(\.[0-9]+)*(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
+# Printable text without control characters, not starting or ending with a space: a newline or
+# a tab in a NetBird name breaks the dashboard and every log line that quotes it.
+NETBIRD_NAME = r"^[^\x00-\x20\x7f]([^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?$"
 DURATION = r"^([0-9]+(h|m|s))+$"
 NETBIRD_ID = r"^[A-Za-z0-9_-]+$"
 
@@ -49,7 +53,34 @@ PATTERN_HINTS = {
     VERSION: "must be a version such as 0.59.0",
     DURATION: "must be a duration such as 720h or 1h30m (units h, m, s)",
     NETBIRD_ID: "must be a NetBird id (letters, digits, '-' and '_')",
+    NETBIRD_NAME: (
+        "must be printable text without control characters (newline, tab) and must not start "
+        "or end with a space"
+    ),
 }
+
+
+def _is_ip_or_prefix(text: str) -> bool:
+    """What the apiserver's CEL isIP()/isCIDR() accept (Go's netip, without zones or IPv4 in
+    IPv6): the IPv6 shape in the patterns alone would let ':::::' through."""
+    if "%" in text:
+        return False
+    try:
+        if "/" in text:
+            network = ipaddress.ip_network(text, strict=False)
+            return not (isinstance(network, ipaddress.IPv6Network) and "." in text)
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return not (isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None)
+
+
+# An IPv6 address or prefix must parse; IPv4 and domains are settled by the pattern.
+VALID_IPV6 = FieldRule(
+    cel="!self.contains(':') || isIP(self) || isCIDR(self)",
+    message="must be a valid IPv6 address or prefix such as 2001:db8::10 or 2001:db8::/32",
+    check=lambda v: ":" not in v or _is_ip_or_prefix(v),
+)
 
 _DURATION_PART = re.compile(r"([0-9]+)(h|m|s)")
 _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
@@ -70,7 +101,7 @@ def duration_between(low: str, high: str) -> FieldRule:
 
 
 CrName = Annotated[str, Field(min_length=1, max_length=253, pattern=DNS_SUBDOMAIN)]
-NetBirdName = Annotated[str, Field(min_length=1, max_length=255)]
+NetBirdName = Annotated[str, Field(min_length=1, max_length=255, pattern=NETBIRD_NAME)]
 NetBirdId = Annotated[str, Field(min_length=1, max_length=64, pattern=NETBIRD_ID)]
 Duration = Annotated[str, Field(min_length=2, max_length=32, pattern=DURATION)]
 Description = Annotated[str, Field(max_length=1024)]

@@ -17,6 +17,7 @@ from nbaccess.resources.base import Rule, SpecModel, StatusModel, list_map
 from nbaccess.resources.common import (
     DNS_LABEL,
     NETWORK_ADDRESS,
+    VALID_IPV6,
     Description,
     GroupRef,
     ManagedSpec,
@@ -33,7 +34,7 @@ class NetworkResource(SpecModel):
     """Something reachable through the network's routing peers."""
 
     name: NetBirdName = Field(description="Resource name in NetBird (unique per account).")
-    address: str = Field(
+    address: Annotated[str, VALID_IPV6] = Field(
         max_length=253,
         pattern=NETWORK_ADDRESS,
         description=(

@@ -14,6 +14,7 @@ from pydantic import Field
 from nbaccess.resources.base import Rule, SpecModel, list_set
 from nbaccess.resources.common import (
     CIDR,
+    VALID_IPV6,
     VERSION,
     Description,
     ManagedSpec,
@@ -23,7 +24,7 @@ from nbaccess.resources.common import (
 
 Version = Annotated[str, Field(min_length=1, max_length=64, pattern=VERSION)]
 Path = Annotated[str, Field(min_length=1, max_length=4096)]
-Cidr = Annotated[str, Field(max_length=64, pattern=CIDR)]
+Cidr = Annotated[str, Field(max_length=64, pattern=CIDR), VALID_IPV6]
 
 
 class MinVersion(SpecModel):
