@@ -33,7 +33,9 @@ def pinned_versions(path: Path = VERSIONS_FILE) -> dict[str, str]:
     return versions
 
 
-COMPONENTS = ("kubernetes", "etcd", "netbird", "helm")
+COMPONENTS = ("kubernetes", "controller-manager", "etcd", "netbird", "helm")
+# Which pinned version names a component's folder (default: <NAME>_VERSION).
+_VERSION_OF = {"controller-manager": "KUBERNETES_VERSION"}
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,10 @@ class Binaries:
         return self._bin("kubernetes", "kube-apiserver")
 
     @property
+    def kube_controller_manager(self) -> Path:
+        return self._bin("controller-manager", "kube-controller-manager")
+
+    @property
     def kubectl(self) -> Path:
         return self._bin("kubernetes", "kubectl")
 
@@ -100,5 +106,8 @@ def find_binaries() -> Binaries:
     """Where build.sh puts (or put) each component for the pinned versions."""
     versions = pinned_versions()
     cache = cache_dir()
-    folders = {name: cache / f"{name}-{versions[name.upper() + '_VERSION']}" for name in COMPONENTS}
+    folders = {
+        name: cache / f"{name}-{versions[_VERSION_OF.get(name, name.upper() + '_VERSION')]}"
+        for name in COMPONENTS
+    }
     return Binaries(folders=folders, versions=versions)

@@ -3,6 +3,8 @@
 # outside the repository keyed by version, so a second run builds nothing.
 #   kube-apiserver, kubectl  (k8s.io/kubernetes, through a wrapper module: k/k cannot be
 #                             `go install`ed because its go.mod replaces staging modules locally)
+#   kube-controller-manager  (the same module and wrapper: garbage collection of owned objects
+#                             and namespace deletion, so e2e tests both for real)
 #   etcd                      (go.etcd.io/etcd/server/v3, same wrapper approach)
 #   netbird-server, netbird   (github.com/netbirdio/netbird ./combined and ./client, CGO on)
 #   helm                      (helm.sh/helm/v3)
@@ -15,6 +17,7 @@ cache=${NBACCESS_E2E_CACHE:-$HOME/.cache/nbaccess-e2e}
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=${CGO_ENABLED:-1}
 
 kube_dir=$cache/kubernetes-$KUBERNETES_VERSION
+kcm_dir=$cache/controller-manager-$KUBERNETES_VERSION
 etcd_dir=$cache/etcd-$ETCD_VERSION
 netbird_dir=$cache/netbird-$NETBIRD_VERSION
 helm_dir=$cache/helm-$HELM_VERSION
@@ -49,18 +52,37 @@ wrapper_module() {
   fi
 }
 
-build_kubernetes() {
+# Version ldflags, so clients see a real version.
+kube_stamp() {
   local minor=${KUBERNETES_VERSION#v1.}; minor=${minor%%.*}
-  wrapper_module "$kube_dir" k8s.io/kubernetes "$KUBERNETES_VERSION" "v0.${KUBERNETES_VERSION#v1.}"
-  printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kubectl"\n)\n' > tools.go
-  go mod tidy >/dev/null
   local stamp="-s -w"
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     stamp="$stamp -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
     stamp="$stamp -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
   done
-  go build -trimpath -ldflags "$stamp" -o "$kube_dir/bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-  go build -trimpath -ldflags "$stamp" -o "$kube_dir/bin/kubectl" k8s.io/kubernetes/cmd/kubectl
+  echo "$stamp"
+}
+
+# kube_wrapper <dir> <cmd...>: the k/k wrapper module with tools.go importing those commands.
+kube_wrapper() {
+  local dir=$1; shift
+  wrapper_module "$dir" k8s.io/kubernetes "$KUBERNETES_VERSION" "v0.${KUBERNETES_VERSION#v1.}"
+  { printf '//go:build tools\n\npackage tools\n\nimport (\n'
+    for cmd in "$@"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$cmd"; done
+    printf ')\n'; } > tools.go
+  go mod tidy >/dev/null
+}
+
+build_kubernetes() {
+  kube_wrapper "$kube_dir" kube-apiserver kubectl
+  go build -trimpath -ldflags "$(kube_stamp)" -o "$kube_dir/bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+  go build -trimpath -ldflags "$(kube_stamp)" -o "$kube_dir/bin/kubectl" k8s.io/kubernetes/cmd/kubectl
+}
+
+build_controller_manager() {
+  kube_wrapper "$kcm_dir" kube-controller-manager
+  go build -trimpath -ldflags "$(kube_stamp)" -o "$kcm_dir/bin/kube-controller-manager" \
+    k8s.io/kubernetes/cmd/kube-controller-manager
 }
 
 build_etcd() {
@@ -107,6 +129,7 @@ ensure() {
 
 total0=$SECONDS
 ensure "kubernetes $KUBERNETES_VERSION (kube-apiserver, kubectl)" "$kube_dir" build_kubernetes
+ensure "kube-controller-manager $KUBERNETES_VERSION" "$kcm_dir" build_controller_manager
 ensure "etcd $ETCD_VERSION" "$etcd_dir" build_etcd
 ensure "netbird $NETBIRD_VERSION (netbird-server, netbird client)" "$netbird_dir" build_netbird
 ensure "helm $HELM_VERSION" "$helm_dir" build_helm

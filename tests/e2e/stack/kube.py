@@ -1,7 +1,10 @@
-"""etcd and kube-apiserver on loopback, with an admin token and a kubeconfig for it.
+"""etcd, kube-apiserver and kube-controller-manager on loopback, with an admin token and a
+kubeconfig for it.
 
-The flags follow what controller-runtime's envtest uses: no controller-manager, no scheduler,
-so namespaces never finish deleting and pods never run; tests use fresh names.
+The apiserver flags follow what controller-runtime's envtest uses. The controller-manager runs
+only the controllers our behaviour depends on: the garbage collector (a SetupKey's Secret goes
+with it through its owner reference) and the namespace controller (deleting a namespace
+deletes its custom resources, which our finalizer must let go). No scheduler: pods never run.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from tests.e2e.stack.processes import ServerProcess, start_server
 
 ETCD_READY_TIMEOUT = 60.0
 APISERVER_READY_TIMEOUT = 180.0
+CONTROLLER_MANAGER_READY_TIMEOUT = 120.0
+CONTROLLERS = "garbagecollector,namespace"
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
 
 
@@ -139,6 +144,42 @@ def start_apiserver(
         token=token,
     )
     return server, endpoint
+
+
+def controller_manager_command(binary: Path, kubeconfig: Path, port: int) -> list[str]:
+    return [
+        str(binary),
+        f"--kubeconfig={kubeconfig}",
+        f"--authentication-kubeconfig={kubeconfig}",
+        f"--authorization-kubeconfig={kubeconfig}",
+        f"--controllers={CONTROLLERS}",
+        "--leader-elect=false",
+        "--bind-address=127.0.0.1",
+        f"--secure-port={port}",
+        # Garbage collection and namespace deletion run every few seconds, not minutes.
+        "--namespace-sync-period=10s",
+        "--concurrent-gc-syncs=5",
+    ]
+
+
+def start_controller_manager(
+    binary: Path, workdir: Path, kubeconfig: Path, *, die_with_parent: bool
+) -> tuple[ServerProcess, str]:
+    """Start kube-controller-manager; returns it and its /healthz URL (not yet ready)."""
+    port = free_tcp_port()
+    server = start_server(
+        "kube-controller-manager",
+        controller_manager_command(binary, kubeconfig, port),
+        workdir / "logs" / "kube-controller-manager.log",
+        die_with_parent=die_with_parent,
+    )
+    return server, f"https://127.0.0.1:{port}/healthz"
+
+
+def controller_manager_is_ready(healthz: str) -> bool:
+    # It serves a self-signed certificate; this is a liveness probe on loopback, not a trust
+    # decision.
+    return httpx.get(healthz, verify=False, timeout=2).status_code == 200  # noqa: S501
 
 
 def _get(endpoint: KubeEndpoint, path: str) -> httpx.Response:

@@ -73,7 +73,7 @@ class Stack:
             raise self._start_failure
         want_kube = kube and self.kube is None
         want_netbird = netbird and self.netbird is None
-        needed = (["kubernetes", "etcd"] if want_kube else []) + (
+        needed = (["kubernetes", "controller-manager", "etcd"] if want_kube else []) + (
             ["netbird"] if want_netbird else []
         )
         self.binaries.require(*needed)
@@ -125,6 +125,21 @@ class Stack:
         self.timings["kube-apiserver"] = time.monotonic() - started
         kube.write_kubeconfig(endpoint)
         self.kube_version = kube.apiserver_version(endpoint)
+
+        started = time.monotonic()
+        manager, healthz = kube.start_controller_manager(
+            self.binaries.kube_controller_manager,
+            self.workdir,
+            endpoint.kubeconfig,
+            die_with_parent=self.die_with_parent,
+        )
+        self.servers.append(manager)
+        wait_ready(
+            manager,
+            lambda: kube.controller_manager_is_ready(healthz),
+            kube.CONTROLLER_MANAGER_READY_TIMEOUT,
+        )
+        self.timings["kube-controller-manager"] = time.monotonic() - started
         self.kube = endpoint
 
     def stop(self) -> None:
