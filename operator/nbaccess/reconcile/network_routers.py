@@ -5,8 +5,10 @@ without a recorded id first takes over a router of our network that no declared 
 and that routes through the same peer or peer groups (one created by a pass that failed
 before recording it, or one renamed locally), so a lost answer never leaves a duplicate.
 Only in a network the operator created: in an adopted one an unrecorded router may have been
-made by hand, and claiming it would later delete it. Routers we never recorded are otherwise
-left alone; recorded ones no longer declared go.
+made by hand, and claiming it would later delete it. In a network the operator created, an
+unrecorded router that routes exactly like a declared one is a twin (a create that landed after
+its answer was lost) and goes; other routers we never recorded are left alone; recorded ones no
+longer declared go.
 """
 
 from __future__ import annotations
@@ -95,6 +97,17 @@ def plan_routers(
         router = by_id.get(router_id)
         if router is not None and router_id not in taken:
             plan.delete.append((name, router))
+    if take_unrecorded:
+        # In a network we created, a router nobody recorded that routes exactly like one of
+        # ours is a twin left by a create whose answer was lost (routers have no name to
+        # refuse a second one): it goes.
+        targets = [s.desired for s in plan.steps if s.observed is not None]
+        deleting = {r.id for _, r in plan.delete}
+        for router in observed:
+            if router.id in taken or router.id in deleting or router.id in ours:
+                continue
+            if any(_same_target(want, router) for want in targets):
+                plan.delete.append(("(duplicate)", router))
     order = list(desired)
     plan.steps.sort(key=lambda s: order.index(s.name))
     return plan

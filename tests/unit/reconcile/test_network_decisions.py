@@ -146,6 +146,17 @@ def test_a_recorded_router_is_updated_in_place() -> None:
     )
     [step] = plan.steps
     assert (step.observed.id if step.observed else None, step.fields) == ("y", ["metric"])
+    # x routes exactly like ours in a network we created: a twin from a lost create answer.
+    assert [r.id for _, r in plan.delete] == ["x"]
+
+
+def test_in_an_adopted_network_a_same_target_router_is_not_a_twin() -> None:
+    plan = plan_routers(
+        {"primary": want_router(groups=["g"])},
+        [router("x", groups=["g"]), router("y", groups=["g"])],
+        {"primary": "y"},
+        take_unrecorded=False,
+    )
     assert plan.delete == []
 
 
