@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +15,9 @@ from kubernetes import config as k8s_config
 
 from nbaccess.config import Settings
 from nbaccess.kube import handlers
+from nbaccess.kube.leader import LeaderState, elector_from_settings, leadership, readiness
 from nbaccess.kube.runtime import Runtime
+from nbaccess.kube.scope import needs_scanning
 from nbaccess.kube.secrets import KubeSecretStore
 from nbaccess.kube.wake import Waker
 from nbaccess.metrics import Liveness, Metrics, serve
@@ -22,6 +25,7 @@ from nbaccess.netbird.client import ClientOptions, NetBirdClient, RequestRecord
 from nbaccess.netbird.redact import RedactingFilter
 from nbaccess.reconcile.kinds import KindReconciler
 from nbaccess.reconcile.registry import all_kinds
+from nbaccess.token_reload import follow_token_file
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +38,14 @@ def _kube_api() -> k8s.ApiClient:
     return k8s.ApiClient()
 
 
-def build_registry(rt: Runtime) -> kopf.OperatorRegistry:
+def build_registry(rt: Runtime, namespaces: Sequence[str] = ()) -> kopf.OperatorRegistry:
     registry = kopf.OperatorRegistry()
     kopf.on.login(registry=registry)(kopf.login_via_client)
 
     @kopf.on.startup(registry=registry)
     async def _startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         handlers.configure(settings)
+        settings.scanning.disabled = not needs_scanning(namespaces)
 
     for kind in rt.kinds:
         handlers.register_kind(registry, rt, kind)
@@ -74,7 +79,20 @@ async def run_operator(
     rt.tracker.on_readiness = lambda kind: metrics.set_resource_counts(
         kind, rt.tracker.readiness(kind).values()
     )
-    server = serve(metrics, liveness, settings.nbaccess_metrics_port)
+    leader = LeaderState(on_change=lambda role: metrics.leading.set(role == "leading"))
+    elector = elector_from_settings(settings, api, leader)
+    if elector is None:
+        leader.become("leading")
+    metrics.leading.set(leader.role == "leading")
+
+    def ready() -> tuple[bool, str]:
+        if not liveness.alive():
+            return False, "stuck"
+        if elector is None:
+            return True, "leading (leader election off)"
+        return readiness(leader, elector.timing, time.monotonic())
+
+    server = serve(metrics, liveness, settings.nbaccess_metrics_port, readiness=ready)
     log.info("metrics on :%d/metrics", server.server_address[1])
 
     def on_request(record: RequestRecord) -> None:
@@ -90,22 +108,30 @@ async def run_operator(
     )
     heartbeat = asyncio.create_task(_heartbeat(liveness))
     try:
-        async with NetBirdClient(
-            str(settings.netbird_api_url).rstrip("/"),
-            settings.api_token(),
-            options=options,
-            on_request=on_request,
-        ) as nb:
-            rt.netbird = nb
-            # Belt and braces: whatever logs a token or a setup key by mistake is redacted.
-            for handler in logging.getLogger().handlers:
-                handler.addFilter(RedactingFilter(nb.secrets))
-            await kopf.operator(
-                registry=build_registry(rt),
-                standalone=True,
-                clusterwide=not namespaces,
-                namespaces=list(namespaces),
-            )
+        # A standby waits here: no NetBird client, no watch, no write until it leads.
+        async with leadership(elector):
+            # Read now, not at start-up: a standby may have waited through a rotation.
+            token = settings.api_token()
+            async with NetBirdClient(
+                str(settings.netbird_api_url).rstrip("/"),
+                token,
+                options=options,
+                on_request=on_request,
+            ) as nb:
+                rt.netbird = nb
+                # Belt and braces: whatever logs a token or a setup key by mistake is redacted.
+                for handler in logging.getLogger().handlers:
+                    handler.addFilter(RedactingFilter(nb.secrets))
+                reload = asyncio.create_task(follow_token_file(settings, token, nb.set_token))
+                try:
+                    await kopf.operator(
+                        registry=build_registry(rt, namespaces),
+                        standalone=True,
+                        clusterwide=not namespaces,
+                        namespaces=list(namespaces),
+                    )
+                finally:
+                    reload.cancel()
     finally:
         heartbeat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
