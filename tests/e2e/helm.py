@@ -50,3 +50,18 @@ def render(
 
 def only(docs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [d for d in docs if d["kind"] == kind]
+
+
+FULLNAME = "nbaccess-netbird-access-operator"  # the fullname of release "nbaccess"
+
+
+def operator_settings(docs: list[dict[str, Any]], release_namespace: str) -> dict[str, Any]:
+    """The rendered Deployment's arguments and environment for `nbaccess run`, minus what only
+    a pod has (the mounted token file, the downward API), which a test supplies itself."""
+    container = only(docs, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+    for pod_only in ("NETBIRD_API_TOKEN_FILE", "NETBIRD_API_URL", "NBACCESS_METRICS_PORT"):
+        env.pop(pod_only)
+    if env.get("NBACCESS_LEADER_ELECTION") == "true":
+        env["NBACCESS_LEADER_ELECTION_NAMESPACE"] = release_namespace
+    return {"args": container["args"][1:], "env": env}

@@ -13,25 +13,12 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.helm import only, render
+from tests.e2e.helm import FULLNAME, only, operator_settings, render
 from tests.e2e.kubectl import Kubectl
 from tests.e2e.operator_process import chart_kubeconfig, start_operator
 from tests.e2e.rbac.audit import calls, granted, table
 from tests.e2e.rbac.workload import exercise
 from tests.e2e.stack import Stack
-
-FULLNAME = "nbaccess-netbird-access-operator"
-
-
-def deployment_settings(docs: list[dict[str, Any]], release_namespace: str) -> dict[str, Any]:
-    """The arguments and environment the chart gives the operator, minus what only a pod has
-    (the mounted token file, the downward API), which the test supplies itself."""
-    container = only(docs, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]
-    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
-    for pod_only in ("NETBIRD_API_TOKEN_FILE", "NETBIRD_API_URL", "NBACCESS_METRICS_PORT"):
-        env.pop(pod_only)
-    env["NBACCESS_LEADER_ELECTION_NAMESPACE"] = release_namespace
-    return {"args": container["args"][1:], "env": env}
 
 
 @pytest.mark.parametrize("scope", ["all-namespaces", "watch-namespaces"])
@@ -56,7 +43,7 @@ def test_the_operator_is_refused_nothing_and_uses_every_verb_it_is_granted(
     kubeconfig = chart_kubeconfig(
         own_cluster, own_kubectl, tmp_path, *values, namespace=release_namespace
     )
-    chart = deployment_settings(docs, release_namespace)
+    chart = operator_settings(docs, release_namespace)
     operator = start_operator(
         kubeconfig, netbird_url, netbird_token, tmp_path, args=chart["args"], env=chart["env"]
     )
