@@ -154,10 +154,10 @@ def start_operator(
     folder: Path,
     *,
     args: Sequence[str] = ("--namespace", f"{OPERATED_PREFIX}*"),
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
 ) -> OperatorProcess:
     """`nbaccess run` (on the operated namespaces unless `args` say otherwise), returned once
-    it serves /healthz. `env` adds or overrides settings (e.g. leader election)."""
+    it serves /healthz. `env` adds or overrides settings (e.g. leader election); None unsets."""
     port = free_tcp_port()
     log = folder / f"operator-{port}.log"
     settings = {
@@ -168,8 +168,12 @@ def start_operator(
         "NBACCESS_METRICS_PORT": str(port),
         "NBACCESS_RESYNC_SECONDS": str(RESYNC_SECONDS),
         "NBACCESS_RETRY_SECONDS": str(RETRY_SECONDS),
-        **(env or {}),
     }
+    for name, value in (env or {}).items():
+        if value is None:
+            settings.pop(name, None)
+        else:
+            settings[name] = value
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "nbaccess.cli", "run", *args],

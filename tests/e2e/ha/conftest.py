@@ -79,7 +79,7 @@ def launch(
     replicas apart by it); every replica still running is stopped at the end."""
     started: list[OperatorProcess] = []
 
-    def start(**env: str) -> Replica:
+    def start(**env: str | None) -> Replica:
         kubeconfig = chart_kubeconfig(
             stack,
             kubectl,
