@@ -243,6 +243,7 @@ def test_the_crds_are_templates_kept_on_uninstall_by_default(shared_stack: Stack
     assert {c["metadata"]["name"] for c in crds} == set(generated)
     for crd in crds:
         assert crd["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+        assert crd["metadata"]["annotations"]["argocd.argoproj.io/sync-options"] == "Delete=false"
         assert crd["spec"] == generated[crd["metadata"]["name"]]["spec"]
     assert not only(
         render(shared_stack, "ns", "--set", "crds.install=false"), "CustomResourceDefinition"
@@ -271,6 +272,9 @@ def test_install_dry_run_prints_the_notes(shared_stack: Stack, kubeconfig_path: 
         str(kubeconfig_path),
         "--set",
         "crds.keep=false",
+        # The session's CRDs were applied by kubectl: no release may take them over here.
+        "--set",
+        "crds.install=false",
     )
     notes = out.split("NOTES:", 1)[1]
     assert "kubectl -n ops create secret generic netbird-api-token" in notes
