@@ -168,31 +168,3 @@ def operator(
     running.stop()
     if os.environ.get("NBACCESS_E2E_SHOW_OPERATOR_LOG"):
         print(running.log_tail(200))
-
-
-# ---- a cluster of a module's own (tests/e2e/rbac, tests/e2e/docs) -------------------------
-# For a cluster-wide operator or a real `helm install` of the CRDs, which in the session's
-# cluster would converge every other folder's objects or fight over the CRDs' owner.
-
-
-@pytest.fixture(scope="module")
-def own_cluster(shared_stack: Stack) -> Iterator[Stack]:
-    cluster = Stack.in_temp_dir()
-    try:
-        cluster.ensure_kube()
-    except StackUnavailable as exc:
-        skip_or_fail(str(exc))
-    yield cluster
-    print(cluster.describe())
-    cluster.stop()
-
-
-@pytest.fixture(scope="module")
-def own_kubectl(own_cluster: Stack) -> Kubectl:
-    assert own_cluster.kube is not None
-    return Kubectl(own_cluster.binaries.kubectl, own_cluster.kube.kubeconfig)
-
-
-@pytest.fixture(scope="module")
-def own_crds(own_kubectl: Kubectl) -> list[dict[str, Any]]:
-    return own_kubectl.apply_crds()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,18 +10,11 @@ import yaml
 from kubernetes import client as k8s
 
 from nbaccess.config import Settings
-from tests.e2e.chart.monitoring import STAND_INS
+from tests.e2e.chart.monitoring import MONITORING_APIS, install_stand_ins
 from tests.e2e.helm import CHART, helm, helm_run, only, render
 from tests.e2e.kubectl import ROOT, Kubectl
 from tests.e2e.namespaces import new_namespace
 from tests.e2e.stack import Stack
-
-MONITORING_APIS = (
-    "--api-versions",
-    "monitoring.coreos.com/v1/ServiceMonitor",
-    "--api-versions",
-    "monitoring.coreos.com/v1/PrometheusRule",
-)
 
 
 def container(docs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -155,10 +147,7 @@ def test_every_option_on_passes_a_server_side_dry_run(
     namespace = new_namespace(kube_api, "chart-all")
     watched = [new_namespace(kube_api, "team-a"), new_namespace(kube_api, "team-b")]
     monitoring = new_namespace(kube_api, "monitoring")
-    for crd in STAND_INS:
-        kubectl.ok("apply", "-f", "-", stdin=json.dumps(crd))
-    kubectl.ok("wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com")
-    kubectl.ok("wait", "--for=condition=Established", "crd/prometheusrules.monitoring.coreos.com")
+    install_stand_ins(kubectl)
     values = everything_on(watched, monitoring)
     docs = render(shared_stack, namespace, *values_file(tmp_path, values), *MONITORING_APIS)
 

@@ -12,22 +12,16 @@ import pytest
 import yaml
 from kubernetes import client as k8s
 
-from tests.e2e.chart.monitoring import stand_in_crd
+from tests.e2e.chart.monitoring import MONITORING_APIS, install_stand_ins, stand_in_crd
+from tests.e2e.clusters import cluster_of_its_own
 from tests.e2e.docs.snippets import Snippet, snippets, unmarked_blocks
 from tests.e2e.helm import CHART, only, render
 from tests.e2e.kubectl import ROOT, Kubectl
 from tests.e2e.namespaces import new_namespace
-from tests.e2e.stack import Stack, StackUnavailable
-from tests.e2e.stack.pytest_support import skip_or_fail
+from tests.e2e.stack import Stack
 
 INSTALL = ROOT / "docs/install.md"
 GITOPS = ROOT / "docs/gitops.md"
-MONITORING_APIS = (
-    "--api-versions",
-    "monitoring.coreos.com/v1/ServiceMonitor",
-    "--api-versions",
-    "monitoring.coreos.com/v1/PrometheusRule",
-)
 # Stand-ins for the GitOps tools' CRDs (not installable here): group, version, kind, plural.
 GITOPS_KINDS = [
     ("argoproj.io", "v1alpha1", "Application", "applications"),
@@ -57,17 +51,7 @@ def test_install_values_pass_a_server_side_dry_run(
     docs = render(
         shared_stack, release_namespace, "--values", str(tmp_path / "values.yaml"), *MONITORING_APIS
     )
-    for crd in (
-        stand_in_crd("ServiceMonitor", "servicemonitors"),
-        stand_in_crd("PrometheusRule", "prometheusrules"),
-    ):
-        kubectl.ok("apply", "-f", "-", stdin=json.dumps(crd))
-    kubectl.ok(
-        "wait",
-        "--for=condition=Established",
-        "crd/servicemonitors.monitoring.coreos.com",
-        "crd/prometheusrules.monitoring.coreos.com",
-    )
+    install_stand_ins(kubectl)
     (tmp_path / "rendered.yaml").write_text(yaml.safe_dump_all(docs))
     kubectl.ok("apply", "--dry-run=server", "-f", str(tmp_path / "rendered.yaml"))
     env = {
@@ -88,13 +72,7 @@ def test_gitops_manifests_apply_and_say_what_the_page_relies_on(
     crds: list[dict[str, Any]],
     tmp_path: Path,
 ) -> None:
-    for group, version, kind, plural in GITOPS_KINDS:
-        crd = stand_in_crd(kind, plural)
-        crd["metadata"]["name"] = f"{plural}.{group}"
-        crd["spec"]["group"] = group
-        crd["spec"]["versions"][0]["name"] = version
-        kubectl.ok("apply", "-f", "-", stdin=json.dumps(crd))
-        kubectl.ok("wait", "--for=condition=Established", f"crd/{plural}.{group}")
+    install_stand_ins(kubectl, [stand_in_crd(k, p, g, v) for g, v, k, p in GITOPS_KINDS])
     for namespace in ("argocd", "flux-system"):
         kubectl.run("create", "namespace", namespace)
     access = new_namespace(kube_api, "docs-gitops")
@@ -154,13 +132,8 @@ def test_gitops_manifests_apply_and_say_what_the_page_relies_on(
 
 @pytest.fixture
 def fresh_cluster(shared_stack: Stack) -> Iterator[Stack]:
-    cluster = Stack.in_temp_dir()
-    try:
-        cluster.ensure_kube()
-    except StackUnavailable as exc:
-        skip_or_fail(str(exc))
-    yield cluster
-    cluster.stop()
+    with cluster_of_its_own() as cluster:
+        yield cluster
 
 
 def shell(cluster: Stack, folder: Path, script: str) -> subprocess.CompletedProcess[str]:
