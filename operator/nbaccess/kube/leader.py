@@ -137,6 +137,21 @@ def readiness(state: LeaderState, timing: LeaseTiming, now: float) -> tuple[bool
     return False, f"standby, cannot read the Lease: {state.last_error or 'no answer yet'}"
 
 
+def readiness_probe(
+    state: LeaderState, elector: LeaseElector | None, alive: Callable[[], bool]
+) -> Callable[[], tuple[bool, str]]:
+    """What /readyz calls: not ready while the event loop is stuck, else as readiness()."""
+
+    def probe() -> tuple[bool, str]:
+        if not alive():
+            return False, "stuck"
+        if elector is None:
+            return True, "leading (leader election off)"
+        return readiness(state, elector.timing, time.monotonic())
+
+    return probe
+
+
 class LeaseElector:
     """Acquires, renews and releases one Lease; the kubernetes client runs off the loop."""
 
@@ -342,8 +357,10 @@ async def leadership(elector: LeaseElector | None) -> AsyncIterator[None]:
 def elector_from_settings(
     settings: Settings, api: k8s.ApiClient, state: LeaderState
 ) -> LeaseElector | None:
-    """The elector the settings ask for, or None when leader election is off."""
+    """The elector the settings ask for; None when leader election is off (this replica
+    then simply leads)."""
     if not settings.nbaccess_leader_election:
+        state.become("leading")
         return None
     namespace = settings.nbaccess_leader_election_namespace or pod_namespace()
     if not namespace:

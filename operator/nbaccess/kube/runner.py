@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +14,7 @@ from kubernetes import config as k8s_config
 
 from nbaccess.config import Settings
 from nbaccess.kube import handlers
-from nbaccess.kube.leader import LeaderState, elector_from_settings, leadership, readiness
+from nbaccess.kube.leader import LeaderState, elector_from_settings, leadership, readiness_probe
 from nbaccess.kube.runtime import Runtime
 from nbaccess.kube.scope import needs_scanning
 from nbaccess.kube.secrets import KubeSecretStore
@@ -80,18 +79,8 @@ async def run_operator(
         kind, rt.tracker.readiness(kind).values()
     )
     leader = LeaderState(on_change=lambda role: metrics.leading.set(role == "leading"))
-    elector = elector_from_settings(settings, api, leader)
-    if elector is None:
-        leader.become("leading")
-    metrics.leading.set(leader.role == "leading")
-
-    def ready() -> tuple[bool, str]:
-        if not liveness.alive():
-            return False, "stuck"
-        if elector is None:
-            return True, "leading (leader election off)"
-        return readiness(leader, elector.timing, time.monotonic())
-
+    elector = elector_from_settings(settings, api, leader)  # off: `leader` is leading
+    ready = readiness_probe(leader, elector, liveness.alive)
     server = serve(metrics, liveness, settings.nbaccess_metrics_port, readiness=ready)
     log.info("metrics on :%d/metrics", server.server_address[1])
 
