@@ -1,24 +1,31 @@
 # One entry point for people and CI. `make test` works on a fresh machine: it makes the
-# virtualenv, installs the package with its dev extra, builds the real test stack (cached
-# under ~/.cache/nbaccess-e2e) and runs every check.
+# virtualenv from uv.lock (the lock file the image installs from too), builds the real test
+# stack (cached under ~/.cache/nbaccess-e2e) and runs every check.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# The uv that made uv.lock; the Dockerfile's UV_VERSION is the same (tests/image checks).
+UV_VERSION := 0.13.8
 
-.PHONY: test lint unit stack demo demo-stop crds bench clean
+.PHONY: test lint lock unit stack demo demo-stop crds bench clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml uv.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --quiet --frozen --extra dev --inexact
 	touch $@
+
+# Re-resolves uv.lock after a change to pyproject.toml's dependencies.
+lock: $(BIN)/.installed
+	$(BIN)/uv lock
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check operator tests benchmarks
 	$(BIN)/ruff format --check operator tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/hadolint Dockerfile
 
 # Builds kube-apiserver, etcd, netbird-server and helm from the Go module proxy (cached).
 # Without a Go toolchain the e2e tier skips loudly, unless NBACCESS_E2E_REQUIRED=1.
@@ -38,9 +45,10 @@ demo: $(BIN)/.installed stack
 demo-stop: $(BIN)/.installed
 	bash hack/demo.sh stop
 
-# Regenerates crds/ (and the chart's copy) from the pydantic models.
+# Regenerates crds/ (and the chart's copy, which its templates/crds.yaml renders) from the
+# pydantic models.
 crds: $(BIN)/.installed
-	$(BIN)/nbaccess crds --output-dir crds --output-dir charts/netbird-access-operator/crds
+	$(BIN)/nbaccess crds --output-dir crds --output-dir charts/netbird-access-operator/files/crds
 
 # Prints how NetBird traffic and time grow with the number of objects (not part of `test`).
 bench: $(BIN)/.installed

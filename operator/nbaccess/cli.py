@@ -72,6 +72,7 @@ def _cmd_run(namespaces: list[str]) -> int:
     import logging
 
     from nbaccess.config import ConfigError, load_settings
+    from nbaccess.kube.leader import LeadershipLost
     from nbaccess.kube.runner import run_operator
 
     try:
@@ -92,6 +93,13 @@ def _cmd_run(namespaces: list[str]) -> int:
         asyncio.run(run_operator(settings, namespaces=namespaces))
     except KeyboardInterrupt:
         return 130
+    except LeadershipLost as exc:
+        # Non-zero, so the pod restarts and comes back as a standby (as controller-runtime).
+        logging.getLogger("nbaccess").error("%s", exc)
+        return 1
+    except ConfigError as exc:
+        print(f"nbaccess run: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

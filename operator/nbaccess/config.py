@@ -9,7 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -80,6 +87,42 @@ class Settings(BaseSettings):
         if self.nbaccess_create_grace_seconds is not None:
             return self.nbaccess_create_grace_seconds
         return 2 * self.netbird_timeout_seconds
+
+    # Leader election on a coordination.k8s.io Lease (kube/leader.py); the timings are
+    # controller-runtime's defaults, which people running operators already know.
+    nbaccess_leader_election: bool = Field(
+        default=False, description="Only the replica holding the Lease reconciles."
+    )
+    nbaccess_leader_election_namespace: str | None = Field(
+        default=None, description="Namespace of the Lease; default: the pod's own namespace."
+    )
+    nbaccess_leader_election_lease_name: str = Field(default="nbaccess-leader", min_length=1)
+    nbaccess_lease_duration_seconds: float = Field(default=15.0, gt=0)
+    nbaccess_renew_deadline_seconds: float = Field(default=10.0, gt=0)
+    nbaccess_retry_period_seconds: float = Field(default=2.0, gt=0)
+    nbaccess_token_reload_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How often NETBIRD_API_TOKEN_FILE is checked for a rotated token.",
+    )
+
+    @model_validator(mode="after")
+    def _lease_timings_nest(self) -> Settings:
+        # A leader must give up (renew deadline) before its lease can expire for the others,
+        # and must try to renew more than once within that deadline.
+        if not (
+            self.nbaccess_retry_period_seconds
+            < self.nbaccess_renew_deadline_seconds
+            < self.nbaccess_lease_duration_seconds
+        ):
+            raise ValueError(
+                "NBACCESS_RETRY_PERIOD_SECONDS < NBACCESS_RENEW_DEADLINE_SECONDS < "
+                "NBACCESS_LEASE_DURATION_SECONDS must hold (got "
+                f"{self.nbaccess_retry_period_seconds:g} / "
+                f"{self.nbaccess_renew_deadline_seconds:g} / "
+                f"{self.nbaccess_lease_duration_seconds:g})"
+            )
+        return self
 
     @field_validator("netbird_api_url")
     @classmethod

@@ -1,4 +1,8 @@
-"""Prometheus collectors and the HTTP endpoint serving /metrics and /healthz.
+"""Prometheus collectors and the HTTP endpoint serving /metrics, /healthz and /readyz.
+
+/healthz (liveness) says the event loop turns; /readyz (readiness) says whether this replica
+does its part: leading, or standing by able to take over (see kube/leader.py for why a
+standby is ready).
 
 Label sets are pre-initialised so dashboards and alerts see zeros instead of missing series
 right after start-up. The endpoint runs in a daemon thread: scraping never waits on (or
@@ -10,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -95,6 +99,11 @@ class Metrics:
             ["kind", "namespace", "name"],
             registry=r,
         )
+        self.leading = Gauge(
+            "nbaccess_leader",
+            "1 while this replica holds the leader Lease (or leader election is off), else 0.",
+            registry=r,
+        )
         self.build_info = Gauge(
             "nbaccess_build_info", "Version of the running operator.", ["version"], registry=r
         )
@@ -163,13 +172,22 @@ class Liveness:
         return time.monotonic() - self._last <= self.max_silence
 
 
+Readiness = Callable[[], tuple[bool, str]]
+
+
+def _always_ready() -> tuple[bool, str]:
+    return True, "ready"
+
+
 def serve(
     metrics: Metrics,
     liveness: Liveness,
     port: int,
     host: str = "0.0.0.0",  # noqa: S104 - a pod's metrics must be reachable by Prometheus
+    readiness: Readiness = _always_ready,
 ) -> ThreadingHTTPServer:
-    """Start /metrics and /healthz on a daemon thread; returns the server (port 0 picks one)."""
+    """Start /metrics, /healthz and /readyz on a daemon thread; returns the server (port 0
+    picks one)."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -178,6 +196,9 @@ def serve(
             elif self.path.split("?")[0] in ("/healthz", "/livez"):
                 ok = liveness.alive()
                 self._answer(200 if ok else 503, b"ok\n" if ok else b"stuck\n", "text/plain")
+            elif self.path.split("?")[0] == "/readyz":
+                ready, why = readiness()
+                self._answer(200 if ready else 503, f"{why}\n".encode(), "text/plain")
             else:
                 self._answer(404, b"not found\n", "text/plain")
 

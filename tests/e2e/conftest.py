@@ -19,6 +19,7 @@ from tests.e2e.harness import NetBirdApi
 from tests.e2e.kubectl import Kubectl
 from tests.e2e.namespaces import new_namespace
 from tests.e2e.operator_process import (
+    PATTERN_SCANNING_RBAC,
     OperatorProcess,
     OperatorStartError,
     chart_kubeconfig,
@@ -144,7 +145,9 @@ def netbird(netbird_url: str, netbird_token: str) -> Iterator[NetBirdApi]:
 def operator_kubeconfig(
     stack: Stack, kubectl: Kubectl, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    return chart_kubeconfig(stack, kubectl, tmp_path_factory.mktemp("operator-rbac"))
+    kubeconfig = chart_kubeconfig(stack, kubectl, tmp_path_factory.mktemp("operator-rbac"))
+    kubectl.ok("apply", "-f", "-", stdin=PATTERN_SCANNING_RBAC)
+    return kubeconfig
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +39,11 @@ class OperatorProcess:
     log: Path
     metrics_url: str
 
+    def probe(self, path: str) -> tuple[int, str]:
+        """GET one of the operator's endpoints (/healthz, /readyz): status code and body."""
+        answer = httpx.get(self.metrics_url.removesuffix("/metrics") + path, timeout=5)
+        return answer.status_code, answer.text.strip()
+
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
@@ -49,34 +56,74 @@ class OperatorProcess:
             self.process.wait()
 
 
-def chart_kubeconfig(stack: Stack, kubectl: Kubectl, folder: Path) -> Path:
+# kopf matches a namespace pattern (the session operator's `op-*`) by listing and watching
+# namespaces. The chart never renders patterns (its schema takes exact names), so its RBAC
+# does not grant that; the tests add it for the session operator alone.
+PATTERN_SCANNING_RBAC = """
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: nbaccess-e2e-namespace-patterns}
+rules:
+  - apiGroups: [""]
+    resources: [namespaces]
+    verbs: [list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: nbaccess-e2e-namespace-patterns}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: nbaccess-e2e-namespace-patterns
+subjects:
+  - {kind: ServiceAccount, name: nbaccess-netbird-access-operator, namespace: nbaccess-system}
+"""
+
+
+def chart_kubeconfig(
+    stack: Stack,
+    kubectl: Kubectl,
+    folder: Path,
+    *values: str,
+    namespace: str = RELEASE_NAMESPACE,
+    release: str = "nbaccess",
+) -> Path:
     """A kubeconfig for the chart's ServiceAccount, bound by the chart's own RBAC, so a
-    permission the chart forgot fails the e2e tier, not a user's first install."""
+    permission the chart forgot fails the e2e tier, not a user's first install.
+
+    `values` are helm flags (e.g. `--set operator.watchNamespaces={a,b}`); each call mints a
+    new token, so two processes of one ServiceAccount can be told apart in the audit log.
+    """
+    assert stack.kube is not None
     rendered = subprocess.run(
         [
             str(stack.binaries.helm),
             "template",
-            "nbaccess",
+            release,
             str(CHART),
             "--namespace",
-            RELEASE_NAMESPACE,
+            namespace,
+            "--kube-version",
+            stack.kube_version or stack.binaries.kubernetes_version,
             "--show-only",
             "templates/serviceaccount.yaml",
             "--show-only",
             "templates/rbac.yaml",
+            *values,
         ],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    kubectl.run("create", "namespace", RELEASE_NAMESPACE)  # may exist: fine
-    kubectl.ok("apply", "-n", RELEASE_NAMESPACE, "-f", "-", stdin=rendered)
+    kubectl.run("create", "namespace", namespace)  # may exist: fine
+    # Every rendered object names its namespace (Roles live in the watched ones).
+    kubectl.ok("apply", "-f", "-", stdin=rendered)
     account = next(
         doc["metadata"]["name"]
         for doc in yaml.safe_load_all(rendered)
         if doc and doc["kind"] == "ServiceAccount"
     )
-    token = kubectl.ok("create", "token", account, "-n", RELEASE_NAMESPACE, "--duration=6h")
+    token = kubectl.ok("create", "token", account, "-n", namespace, "--duration=6h")
     assert stack.kube is not None
     config = {
         "apiVersion": "v1",
@@ -94,19 +141,26 @@ def chart_kubeconfig(stack: Stack, kubectl: Kubectl, folder: Path) -> Path:
         "contexts": [{"name": "operator", "context": {"cluster": "e2e", "user": account}}],
         "current-context": "operator",
     }
-    path = folder / "kubeconfig"
+    path = folder / f"kubeconfig-{secrets.token_hex(3)}"
     path.write_text(yaml.safe_dump(config))
     path.chmod(0o600)
     return path
 
 
 def start_operator(
-    kubeconfig: Path, netbird_url: str, netbird_token: str, folder: Path
+    kubeconfig: Path,
+    netbird_url: str,
+    netbird_token: str,
+    folder: Path,
+    *,
+    args: Sequence[str] = ("--namespace", f"{OPERATED_PREFIX}*"),
+    env: Mapping[str, str | None] | None = None,
 ) -> OperatorProcess:
-    """`nbaccess run` on the operated namespaces, returned once it serves /healthz."""
+    """`nbaccess run` (on the operated namespaces unless `args` say otherwise), returned once
+    it serves /healthz. `env` adds or overrides settings (e.g. leader election); None unsets."""
     port = free_tcp_port()
-    log = folder / "operator.log"
-    env = {
+    log = folder / f"operator-{port}.log"
+    settings = {
         **os.environ,
         "KUBECONFIG": str(kubeconfig),
         "NETBIRD_API_URL": netbird_url,
@@ -115,10 +169,15 @@ def start_operator(
         "NBACCESS_RESYNC_SECONDS": str(RESYNC_SECONDS),
         "NBACCESS_RETRY_SECONDS": str(RETRY_SECONDS),
     }
+    for name, value in (env or {}).items():
+        if value is None:
+            settings.pop(name, None)
+        else:
+            settings[name] = value
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "nbaccess.cli", "run", "--namespace", f"{OPERATED_PREFIX}*"],
-            env=env,
+            [sys.executable, "-m", "nbaccess.cli", "run", *args],
+            env=settings,
             stdout=sink,
             stderr=subprocess.STDOUT,
             cwd=ROOT,

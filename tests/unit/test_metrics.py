@@ -79,6 +79,24 @@ def test_the_endpoint_serves_metrics_and_says_when_the_loop_is_stuck() -> None:
         server.server_close()
 
 
+def test_readiness_is_its_own_endpoint_and_says_why() -> None:
+    metrics, alive = Metrics(), Liveness(max_silence=60)
+    answers = iter([(True, "standby"), (False, "standby, cannot read the Lease: 403 Forbidden")])
+    server = serve(metrics, alive, 0, host="127.0.0.1", readiness=lambda: next(answers))
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        ready = httpx.get(f"{base}/readyz")
+        assert (ready.status_code, ready.text) == (200, "standby\n")
+        not_ready = httpx.get(f"{base}/readyz")
+        assert not_ready.status_code == 503
+        assert "403 Forbidden" in not_ready.text
+        # Liveness does not follow readiness: a standby that cannot take over is not stuck.
+        assert httpx.get(f"{base}/healthz").status_code == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_a_setup_key_expiry_is_exported_for_alerting() -> None:
     metrics = Metrics()
     metrics.set_object_gauge("setup_key_expiry", "SetupKey", "ci", "runners", 1_800_000_000)

@@ -26,6 +26,8 @@ from kubernetes import config as k8s_config
 from nbaccess.config import Settings
 from nbaccess.kube.apiserver import KubeApi
 from nbaccess.kube.controller import Controller
+from nbaccess.kube.leader import LeaderState, elector_from_settings, leadership, readiness_probe
+from nbaccess.kube.scope import needs_scanning
 from nbaccess.kube.secrets import KubeSecretStore
 from nbaccess.kube.store import ObjectStore
 from nbaccess.kube.tracker import Tracker
@@ -38,6 +40,7 @@ from nbaccess.reconcile.refs import CrKey
 from nbaccess.reconcile.registry import all_kinds
 from nbaccess.reconcile.workqueue import Backoff, WorkQueue
 from nbaccess.resources.kinds import GROUP, VERSION
+from nbaccess.token_reload import follow_token_file
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +57,7 @@ def _kube_api() -> k8s.ApiClient:
 
 
 def build_registry(
-    kinds: Sequence[KindReconciler[Any]], controller: Controller
+    kinds: Sequence[KindReconciler[Any]], controller: Controller, namespaces: Sequence[str] = ()
 ) -> kopf.OperatorRegistry:
     registry = kopf.OperatorRegistry()
     kopf.on.login(registry=registry)(kopf.login_via_client)
@@ -64,6 +67,8 @@ def build_registry(
         # We post our own events (from `nbaccess`); kopf's per-handler chatter stays in the log.
         settings.posting.enabled = False
         settings.watching.server_timeout = 300
+        # Exact namespaces need no cluster-wide reads at all (the chart's namespaced RBAC).
+        settings.scanning.disabled = not needs_scanning(namespaces)
 
     for kind in kinds:
         _watch(registry, kind.kind, kind.plural, controller)
@@ -151,7 +156,10 @@ async def run_operator(
     tracker.on_readiness = lambda kind: metrics.set_resource_counts(
         kind, tracker.readiness(kind).values()
     )
-    server = serve(metrics, liveness, settings.nbaccess_metrics_port)
+    leader = LeaderState(on_change=lambda role: metrics.leading.set(role == "leading"))
+    elector = elector_from_settings(settings, api, leader)  # off: `leader` is leading
+    ready = readiness_probe(leader, elector, liveness.alive)
+    server = serve(metrics, liveness, settings.nbaccess_metrics_port, readiness=ready)
     log.info("metrics on :%d/metrics", server.server_address[1])
 
     def on_request(record: RequestRecord) -> None:
@@ -167,29 +175,34 @@ async def run_operator(
     )
     tasks: list[asyncio.Task[None]] = [asyncio.create_task(_heartbeat(liveness))]
     try:
-        async with NetBirdClient(
-            str(settings.netbird_api_url).rstrip("/"),
-            settings.api_token(),
-            options=options,
-            on_request=on_request,
-        ) as nb:
-            holder["client"] = nb
-            # Belt and braces: whatever logs a token or a setup key by mistake is redacted.
-            for handler in logging.getLogger().handlers:
-                handler.addFilter(RedactingFilter(nb.secrets))
-            await _prime(kube, controller, kinds, namespaces)
-            tasks += [
-                asyncio.create_task(controller.work()) for _ in range(settings.nbaccess_workers)
-            ]
-            tasks.append(
-                asyncio.create_task(_sweep(controller, kinds, settings.nbaccess_resync_seconds))
-            )
-            await kopf.operator(
-                registry=build_registry(kinds, controller),
-                standalone=True,
-                clusterwide=not namespaces,
-                namespaces=list(namespaces),
-            )
+        # A standby waits here: no NetBird client, no watch, no write until it leads.
+        async with leadership(elector):
+            # Read now, not at start-up: a standby may have waited through a rotation.
+            token = settings.api_token()
+            async with NetBirdClient(
+                str(settings.netbird_api_url).rstrip("/"),
+                token,
+                options=options,
+                on_request=on_request,
+            ) as nb:
+                holder["client"] = nb
+                # Belt and braces: whatever logs a token or a setup key by mistake is redacted.
+                for handler in logging.getLogger().handlers:
+                    handler.addFilter(RedactingFilter(nb.secrets))
+                tasks.append(asyncio.create_task(follow_token_file(settings, token, nb.set_token)))
+                await _prime(kube, controller, kinds, namespaces)
+                tasks += [
+                    asyncio.create_task(controller.work()) for _ in range(settings.nbaccess_workers)
+                ]
+                tasks.append(
+                    asyncio.create_task(_sweep(controller, kinds, settings.nbaccess_resync_seconds))
+                )
+                await kopf.operator(
+                    registry=build_registry(kinds, controller, namespaces),
+                    standalone=True,
+                    clusterwide=not namespaces,
+                    namespaces=list(namespaces),
+                )
     finally:
         queue.close()
         for task in tasks:

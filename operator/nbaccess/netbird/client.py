@@ -194,6 +194,13 @@ class NetBirdClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    def set_token(self, token: SecretStr) -> None:
+        """Use a rotated token from the next request on; the old one stays redacted."""
+        if not token.get_secret_value():
+            raise ValueError("the NetBird API token is empty")
+        self._secrets.add(token)
+        self._http.headers["Authorization"] = f"Token {token.get_secret_value()}"
+
     @property
     def secrets(self) -> SecretRegistry:
         """The token and every setup key this client created, for log redaction filters."""

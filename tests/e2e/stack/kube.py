@@ -36,6 +36,9 @@ class KubeEndpoint:
     kubeconfig: Path
     ca_file: Path
     token: str = field(repr=False)
+    # What ServiceAccounts asked the apiserver, one JSON audit event per line (see
+    # write_audit_policy): tests compare it with the RBAC the chart grants.
+    audit_log: Path | None = None
 
 
 def etcd_command(binary: Path, data_dir: Path, client_port: int, peer_port: int) -> list[str]:
@@ -88,6 +91,26 @@ def write_auth_files(workdir: Path, token: str) -> tuple[Path, Path, Path]:
     return tokens, private_key, public_key
 
 
+# Metadata (who, verb, resource, namespace, answer) of every finished request made by a
+# ServiceAccount; nothing from the admin or the apiserver itself, and no bodies.
+AUDIT_POLICY = {
+    "apiVersion": "audit.k8s.io/v1",
+    "kind": "Policy",
+    "omitStages": ["RequestReceived", "ResponseStarted"],
+    "rules": [
+        {"level": "Metadata", "userGroups": ["system:serviceaccounts"]},
+        {"level": "None"},
+    ],
+}
+
+
+def write_audit_policy(workdir: Path) -> Path:
+    path = workdir / "auth" / "audit-policy.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(AUDIT_POLICY))
+    return path
+
+
 def apiserver_command(
     binary: Path,
     etcd_url: str,
@@ -96,7 +119,20 @@ def apiserver_command(
     tokens: Path,
     sa_private_key: Path,
     sa_public_key: Path,
+    audit_policy: Path | None = None,
+    audit_log: Path | None = None,
 ) -> list[str]:
+    audit = (
+        [
+            f"--audit-policy-file={audit_policy}",
+            f"--audit-log-path={audit_log}",
+            "--audit-log-format=json",
+            # Written as requests finish, so a test reads what just happened.
+            "--audit-log-mode=blocking",
+        ]
+        if audit_policy is not None and audit_log is not None
+        else []
+    )
     return [
         str(binary),
         f"--etcd-servers={etcd_url}",
@@ -117,6 +153,7 @@ def apiserver_command(
         # The apiserver refuses to publish a loopback address as the `kubernetes` Service
         # endpoint; nothing here needs that Service, so skip the reconciler.
         "--endpoint-reconciler-type=none",
+        *audit,
     ]
 
 
@@ -128,7 +165,18 @@ def start_apiserver(
     tokens, private_key, public_key = write_auth_files(workdir, token)
     port = free_tcp_port()
     cert_dir = workdir / "apiserver-certs"
-    cmd = apiserver_command(binary, etcd_url, port, cert_dir, tokens, private_key, public_key)
+    audit_log = workdir / "logs" / "audit.log"
+    cmd = apiserver_command(
+        binary,
+        etcd_url,
+        port,
+        cert_dir,
+        tokens,
+        private_key,
+        public_key,
+        audit_policy=write_audit_policy(workdir),
+        audit_log=audit_log,
+    )
     server = start_server(
         "kube-apiserver",
         cmd,
@@ -142,6 +190,7 @@ def start_apiserver(
         # a serving certificate for 127.0.0.1/localhost, and writes both into this file.
         ca_file=cert_dir / "apiserver.crt",
         token=token,
+        audit_log=audit_log,
     )
     return server, endpoint
 

@@ -192,6 +192,7 @@ class Stack:
                 "kubeconfig": str(self.kube.kubeconfig),
                 "ca_file": str(self.kube.ca_file),
                 "token": self.kube.token,
+                "audit_log": str(self.kube.audit_log) if self.kube.audit_log else None,
             }
         if self.netbird is not None:
             state["netbird"] = {"url": self.netbird.url, "token": self.netbird.token}
@@ -220,6 +221,7 @@ class Stack:
                 kubeconfig=Path(k["kubeconfig"]),
                 ca_file=Path(k["ca_file"]),
                 token=k["token"],
+                audit_log=Path(k["audit_log"]) if k.get("audit_log") else None,
             )
         if "netbird" in state:
             stack.netbird = NetBirdEndpoint(

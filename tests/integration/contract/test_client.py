@@ -6,9 +6,16 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
+from pydantic import SecretStr
 
 from nbaccess.netbird.client import ClientOptions, NetBirdClient, policy_dropped_ids
-from nbaccess.netbird.errors import Conflict, Invalid, NotFound, PreconditionFailed
+from nbaccess.netbird.errors import (
+    Conflict,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+    Unauthorized,
+)
 from nbaccess.netbird.models import (
     GroupRequest,
     NetworkRequest,
@@ -67,6 +74,23 @@ async def test_group_round_trip_and_conflict(client: NetBirdClient, cleanup: Cle
     assert created.resources == []
     with pytest.raises(Conflict):
         await client.create_group(GroupRequest(name=name, peers=[], resources=[]))
+
+
+async def test_a_rotated_token_is_used_from_the_next_request(
+    netbird_backend: NetBirdBackend,
+) -> None:
+    options = ClientOptions(list_cache_ttl=0, max_attempts=1)
+    # A well-formed token NetBird does not know: what a revoked one looks like.
+    revoked = "nbp_" + "A" * 30 + "000000"
+    async with NetBirdClient(
+        netbird_backend.base_url, revoked, options=options, transport=netbird_backend.transport
+    ) as netbird:
+        with pytest.raises(Unauthorized) as refused:
+            await netbird.list_groups()
+        assert revoked not in str(refused.value)
+        netbird.set_token(SecretStr(netbird_backend.token))
+        assert any(g.name == "All" for g in await netbird.list_groups())
+        assert revoked not in netbird.secrets.redact(f"echo {revoked}")
 
 
 async def test_missing_objects_raise_not_found(client: NetBirdClient) -> None:

@@ -15,7 +15,7 @@ from nbaccess.resources.base import SpecModel
 from nbaccess.resources.kinds import KINDS
 
 REPO = Path(__file__).resolve().parents[3]
-CRD_DIRS = [REPO / "crds", REPO / "charts" / "netbird-access-operator" / "crds"]
+CRD_DIRS = [REPO / "crds", REPO / "charts" / "netbird-access-operator" / "files" / "crds"]
 CRDS = {info.kind: crdgen.crd(info) for info in KINDS}
 # Keywords the apiserver refuses or that a structural schema must not carry.
 FORBIDDEN = {"$ref", "$defs", "anyOf", "allOf", "oneOf", "not", "additionalProperties", "title"}
@@ -41,7 +41,7 @@ def _all_nodes() -> Iterator[tuple[str, dict[str, Any]]]:
 @pytest.mark.parametrize("directory", CRD_DIRS, ids=lambda d: str(d.relative_to(REPO)))
 def test_committed_crds_match_the_models(directory: Path) -> None:
     assert crdgen.stale(directory) == [], "run: nbaccess crds --output-dir crds " + (
-        "--output-dir charts/netbird-access-operator/crds"
+        "--output-dir charts/netbird-access-operator/files/crds"
     )
 
 
