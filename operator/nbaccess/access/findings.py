@@ -21,6 +21,8 @@ class Finding:
     name: str = ""
     file: str = ""
     line: int = 0
+    # Where the object itself starts, for the heading of its findings.
+    object_line: int = 0
 
     @property
     def advice(self) -> str:
