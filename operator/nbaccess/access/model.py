@@ -102,25 +102,34 @@ class AccessModel:
     resources: dict[str, bool]
     # Policies that grant nothing because they are not in effect (invalid or unresolved).
     not_in_effect: list[str] = field(default_factory=list)
-    _by_target: dict[str, list[Flow]] = field(default_factory=dict, init=False, repr=False)
+    _by_pair: dict[tuple[str, str], list[Flow]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _by_source: dict[str, list[Flow]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for flow in self.flows:
-            self._by_target.setdefault(flow.target, []).append(flow)
+            self._by_pair.setdefault((flow.source, flow.target), []).append(flow)
+            self._by_source.setdefault(flow.source, []).append(flow)
 
     @property
     def endpoints(self) -> set[str]:
         return self.groups | set(self.resources)
 
-    def flows_to(self, target: str) -> list[Flow]:
-        """Flows whose target covers `target`."""
-        found = list(self._by_target.get(target, ()))
-        if target != ALL_GROUP and not is_resource(target):
-            found += self._by_target.get(ALL_GROUP, ())
+    def flows_from(self, source: str) -> list[Flow]:
+        """Flows whose source covers `source` (sources are groups: All covers them all)."""
+        found = list(self._by_source.get(source, ()))
+        if source != ALL_GROUP:
+            found += self._by_source.get(ALL_GROUP, ())
         return found
 
     def between(self, source: str, target: str) -> list[Flow]:
-        return [f for f in self.flows_to(target) if covers(f.source, source)]
+        """Flows that apply from `source` to `target`: the pair itself, or All on a side."""
+        sources = (source, ALL_GROUP) if source != ALL_GROUP else (source,)
+        targets = (
+            (target, ALL_GROUP) if covers(ALL_GROUP, target) and target != ALL_GROUP else (target,)
+        )
+        return [f for s in sources for t in targets for f in self._by_pair.get((s, t), ())]
 
     def reach(self, source: str, target: str, protocol: str) -> Reach:
         """What `source` may open to `target` on `protocol`, counting flows of `all` too."""

@@ -13,7 +13,7 @@ from nbaccess.access.config import LintConfig
 from nbaccess.access.findings import Finding, finding
 from nbaccess.access.inventory import GROUP_KIND, Declared, Inventory, references
 from nbaccess.access.model import AccessModel, Flow, covers, is_resource, protocol_covers
-from nbaccess.access.object_rules import DEFAULT_POLICY, resource_network
+from nbaccess.access.object_rules import ALL_GROUP, DEFAULT_POLICY, resource_network
 from nbaccess.resources.group import NetBirdGroupSpec
 from nbaccess.resources.network import NetBirdNetworkSpec
 from nbaccess.resources.policy import NetBirdPolicySpec
@@ -157,10 +157,9 @@ def no_dns_policy(inventory: Inventory, model: AccessModel) -> Iterator[Finding]
 
 
 def _reaches_port(model: AccessModel, source: str, protocol: str, port: int) -> bool:
-    for flow in model.flows:
+    for flow in model.flows_from(source):
         if (
             flow.accept
-            and covers(flow.source, source)
             and protocol_covers(flow.protocol, protocol)
             and any(start <= port <= end for start, end in flow.ports.ranges)
         ):
@@ -200,17 +199,18 @@ def shadowed_policies(inventory: Inventory, model: AccessModel) -> Iterator[Find
         for obj, _ in inventory.of_kind(NetBirdPolicySpec)
         if obj.netbird_name == DEFAULT_POLICY
     }
-    by_target: dict[str, set[str]] = {}
+    by_pair: dict[tuple[str, str], set[str]] = {}
     for policy, policy_flows in flows.items():
         for flow in policy_flows:
-            by_target.setdefault(flow.target, set()).add(policy)
+            by_pair.setdefault((flow.source, flow.target), set()).add(policy)
     for policy in sorted(flows, key=lambda p: order.get(p, 0)):
         if policy in defaults:
             continue
+        # A broader policy must cover this one's first flow: it names the same pair, or All.
         first = flows[policy][0]
-        candidates = set(by_target.get(first.target, ()))
-        if not is_resource(first.target):
-            candidates |= by_target.get("All", set())
+        sources = {first.source, ALL_GROUP}
+        targets = {first.target} if is_resource(first.target) else {first.target, ALL_GROUP}
+        candidates = {p for s in sources for t in targets for p in by_pair.get((s, t), ())}
         for other in sorted(candidates - {policy} - defaults, key=lambda p: order.get(p, 0)):
             if not _grants_all_of(flows[other], flows[policy]):
                 continue
