@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: test lint unit stack demo demo-stop crds bench clean
+.PHONY: test lint unit stack demo demo-stop crds bench bench-lint clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ crds: $(BIN)/.installed
 # Prints how NetBird traffic and time grow with the number of objects (not part of `test`).
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.reconcile_scale
+
+# Prints how `nbaccess lint` and `nbaccess matrix` time grows from 200 to 2,000 objects.
+bench-lint: $(BIN)/.installed
+	$(BIN)/python -m benchmarks.lint_scale
 
 unit: $(BIN)/.installed
 	$(BIN)/pytest tests/unit tests/integration $(PYTEST_ARGS)
