@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
+import functools
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -140,7 +140,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="config file (default: .nbaccess.yaml in the first PATH's folder or above, up to "
         "the repository root)",
     )
-    lint.set_defaults(handler=run_lint)
+    lint.set_defaults(handler=functools.partial(_guarded, "lint", _lint))
 
     matrix = sub.add_parser(
         "matrix",
@@ -165,7 +165,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="GROUP",
         help="only access to this group or resource:<name> (repeatable)",
     )
-    matrix.set_defaults(handler=run_matrix)
+    matrix.set_defaults(handler=functools.partial(_guarded, "matrix", _matrix))
 
     test = sub.add_parser(
         "test",
@@ -183,7 +183,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="YAML list of assertions (repeatable)",
     )
     test.add_argument("--format", choices=TEST_FORMATS, default="text")
-    test.set_defaults(handler=run_test)
+    test.set_defaults(handler=functools.partial(_guarded, "test", _test))
 
 
 @dataclass
@@ -216,10 +216,6 @@ def _guarded(command: str, run: Handler, args: argparse.Namespace) -> int:
         return 2
 
 
-def run_lint(args: argparse.Namespace) -> int:
-    return _guarded("lint", _lint, args)
-
-
 def _lint(args: argparse.Namespace) -> int:
     from nbaccess.access import config, findings_output, lint
 
@@ -233,10 +229,6 @@ def _lint(args: argparse.Namespace) -> int:
     return 1 if any(f.severity in failing for f in found) else 0
 
 
-def run_matrix(args: argparse.Namespace) -> int:
-    return _guarded("matrix", _matrix, args)
-
-
 def _matrix(args: argparse.Namespace) -> int:
     from nbaccess.access import matrix, matrix_output
 
@@ -244,10 +236,11 @@ def _matrix(args: argparse.Namespace) -> int:
     for option, names in (("--from", args.sources), ("--to", args.targets)):
         unknown = sorted(set(names or ()) - world.model.endpoints)
         if unknown:
-            known = ", ".join(sorted(world.model.endpoints)) or "none"
+            names = sorted(world.model.endpoints)
+            known = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if names[20:] else "")
             raise InputError(
                 f"{option} {', '.join(unknown)}: no group or resource of that name in the input "
-                f"(known: {known})"
+                f"(known: {known or 'none'})"
             )
     _note_not_in_effect(args.command, world.model)
     cells = matrix.cells(world.model, args.sources, args.targets)
@@ -266,12 +259,8 @@ def _note_not_in_effect(command: str, built: AccessModel) -> None:
         )
 
 
-def run_test(args: argparse.Namespace) -> int:
-    return _guarded("test", _test, args)
-
-
 def _test(args: argparse.Namespace) -> int:
-    from nbaccess.access import assertions, findings_output
+    from nbaccess.access import assertion_output, assertions
 
     world = _world(args)
     _note_not_in_effect(args.command, world.model)
@@ -279,41 +268,5 @@ def _test(args: argparse.Namespace) -> int:
     if not loaded:
         raise InputError(f"{', '.join(args.assertions)}: no assertions")
     results = [r for a in loaded for r in assertions.check(world.model, a)]
-    failed = [r for r in results if not r.passed]
-    summary = f"{len(results) - len(failed)} passed, {len(failed)} failed"
-    if args.format == "json":
-        rows = [
-            {
-                "file": r.assertion.file,
-                "line": r.assertion.line,
-                "from": r.assertion.source,
-                "to": r.assertion.target,
-                "expect": r.verb,
-                "item": r.item.text,
-                "passed": r.passed,
-                "detail": r.detail,
-            }
-            for r in results
-        ]
-        out = {"results": rows, "passed": len(results) - len(failed), "failed": len(failed)}
-        sys.stdout.write(json.dumps(out, indent=2) + "\n")
-    elif args.format == "github":
-        for r in failed:
-            print(
-                findings_output.annotation(
-                    "error",
-                    r.assertion.file,
-                    r.assertion.line,
-                    f"nbaccess test: {r.summary}",
-                    r.detail,
-                )
-            )
-        print(summary)
-    else:
-        for r in results:
-            where = f"{r.assertion.file}:{r.assertion.line}"
-            print(f"{'PASS' if r.passed else 'FAIL'}  {where}  {r.summary}")
-            if not r.passed:
-                print(f"      {r.detail}")
-        print(summary)
-    return 1 if failed else 0
+    sys.stdout.write(assertion_output.render(args.format, results))
+    return 1 if any(not r.passed for r in results) else 0

@@ -16,7 +16,6 @@ from nbaccess.access.findings import Finding
 from nbaccess.access.loading import Document
 from nbaccess.resources.base import SpecModel
 from nbaccess.resources.common import GroupRef, PostureCheckRef
-from nbaccess.resources.group import NetBirdGroupSpec
 from nbaccess.resources.kinds import GROUP, kind_info
 from nbaccess.resources.network import NetBirdNetworkSpec, NetworkResource
 from nbaccess.resources.policy import NetBirdPolicySpec
@@ -26,7 +25,6 @@ from nbaccess.resources.validation import check_object
 GROUP_KIND = "NetBirdGroup"
 POLICY_KIND = "NetBirdPolicy"
 NETWORK_KIND = "NetBirdNetwork"
-SETUP_KEY_KIND = "SetupKey"
 POSTURE_KIND = "PostureCheck"
 DEFAULT_NAMESPACE = "default"
 
@@ -83,13 +81,17 @@ class Declared:
 
 @dataclass(frozen=True)
 class Reference:
-    """A reference one object makes: to a CR of ours (`ref`) or to NetBird (`name`, `id`)."""
+    """A reference one object makes: to a CR of ours (`ref`) or to NetBird (`name`, `id`).
+
+    `field` is where the reference is written; `ref_field` where its CR name is.
+    """
 
     field: str
     kind: str
     ref: str | None = None
     name: str | None = None
     id: str | None = None
+    ref_field: str = ""
 
 
 def is_ours(data: Mapping[str, Any]) -> bool:
@@ -121,6 +123,11 @@ class Inventory:
 
     def get(self, kind: str, namespace: str, name: str) -> Declared | None:
         return self._by_key.get(ObjectKey(kind, namespace, name))
+
+    def policy(self, qualified: str) -> Declared | None:
+        """The NetBirdPolicy named `namespace/name`, as flows name their policy."""
+        namespace, _, name = qualified.partition("/")
+        return self.get(POLICY_KIND, namespace, name)
 
     def of_kind(self, model: type[S]) -> Iterator[tuple[Declared, S]]:
         """Valid objects whose spec is `model`, in input order (the winning declaration)."""
@@ -200,15 +207,22 @@ def references(spec: SpecModel | None) -> list[Reference]:
         refs = _groups("spec.sources", spec.sources)
         refs += _groups("spec.destinations", spec.destinations)
         refs += [
-            Reference(f"spec.postureChecks[{i}]", POSTURE_KIND, ref=r.ref, id=r.id)
+            Reference(
+                f"spec.postureChecks[{i}]",
+                POSTURE_KIND,
+                ref=r.ref,
+                id=r.id,
+                ref_field=f"spec.postureChecks[{i}].ref",
+            )
             for i, r in enumerate(spec.posture_checks or ())
         ]
         if spec.destination_resource is not None:
             refs.append(
                 Reference(
-                    "spec.destinationResource.network",
+                    "spec.destinationResource",
                     NETWORK_KIND,
                     ref=spec.destination_resource.network,
+                    ref_field="spec.destinationResource.network",
                 )
             )
         return refs
@@ -226,7 +240,14 @@ def references(spec: SpecModel | None) -> list[Reference]:
 
 def _groups(field: str, refs: Sequence[GroupRef] | None) -> list[Reference]:
     return [
-        Reference(f"{field}[{i}]", GROUP_KIND, ref=r.ref, name=r.name, id=r.id)
+        Reference(
+            f"{field}[{i}]",
+            GROUP_KIND,
+            ref=r.ref,
+            name=r.name,
+            id=r.id,
+            ref_field=f"{field}[{i}].ref",
+        )
         for i, r in enumerate(refs or ())
     ]
 
@@ -250,10 +271,3 @@ def build(
         spec, problems = check_object(doc.data, before.get(key))
         objects.append(Declared(key, doc, spec, problems))
     return Inventory(objects)
-
-
-def groups_by_name(inventory: Inventory) -> dict[str, list[tuple[Declared, NetBirdGroupSpec]]]:
-    found: dict[str, list[tuple[Declared, NetBirdGroupSpec]]] = {}
-    for obj, spec in inventory.of_kind(NetBirdGroupSpec):
-        found.setdefault(obj.netbird_name, []).append((obj, spec))
-    return found

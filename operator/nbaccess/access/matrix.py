@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from nbaccess.access.model import AccessModel, Flow, Reach, covers, is_resource, through
+from nbaccess.access.model import AccessModel, Reach, covers, is_resource, through
 from nbaccess.access.ports import PortSet
 
 
@@ -79,7 +79,3 @@ def _both_ways(model: AccessModel, source: str, target: str, protocol: str, port
     if is_resource(target) or is_resource(source):
         return False
     return cell_reach(model, target, source, protocol).ports.covers(ports)
-
-
-def flows_of(model: AccessModel, policy: str) -> list[Flow]:
-    return [f for f in model.flows if f.policy == policy]

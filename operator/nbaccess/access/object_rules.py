@@ -150,8 +150,8 @@ def network_risks(spec: NetBirdNetworkSpec, limits: ResourceLimits | None = None
         limit = limits.min_prefix_v4 if net.version == 4 else limits.min_prefix_v6
         if net.prefixlen == 0:
             message = (
-                f"{resource.address} is every address: whoever a policy grants this resource "
-                "routes all traffic through the routing peers"
+                f"{resource.address} is every address: a policy to this resource lets its "
+                "sources reach anything the routing peers can reach"
             )
         elif net.prefixlen < limit:
             message = (

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from nbaccess.access.config import LintConfig
 from nbaccess.access.findings import Finding, finding
-from nbaccess.access.inventory import GROUP_KIND, Declared, Inventory, references
+from nbaccess.access.inventory import GROUP_KIND, Declared, Inventory, ObjectKey, references
 from nbaccess.access.model import AccessModel, Flow, covers, is_resource, protocol_covers
 from nbaccess.access.object_rules import ALL_GROUP, DEFAULT_POLICY, resource_network
 from nbaccess.resources.group import NetBirdGroupSpec
@@ -38,7 +38,7 @@ def unresolved_refs(inventory: Inventory) -> Iterator[Finding]:
             yield obj.locate(
                 finding(
                     "unresolved-ref",
-                    f"{ref.field}.ref" if not ref.field.endswith(".network") else ref.field,
+                    ref.ref_field,
                     f"no {ref.kind} named {ref.ref!r} in namespace {obj.key.namespace} in the "
                     "input",
                 )
@@ -51,7 +51,7 @@ def unresolved_refs(inventory: Inventory) -> Iterator[Finding]:
 
 
 def duplicate_names(inventory: Inventory) -> Iterator[Finding]:
-    first_of_key: dict[object, Declared] = {}
+    first_of_key: dict[ObjectKey, Declared] = {}
     for obj in inventory.objects:
         earlier = first_of_key.setdefault(obj.key, obj)
         if earlier is not obj:
@@ -174,8 +174,7 @@ def _group_site(inventory: Inventory, group: str, example: Flow) -> tuple[Declar
     for obj, _spec in inventory.of_kind(NetBirdGroupSpec):
         if obj.netbird_name == group:
             return obj, _name_field(obj)
-    namespace, _, name = example.policy.partition("/")
-    policy = inventory.get("NetBirdPolicy", namespace, name)
+    policy = inventory.policy(example.policy)
     if policy is None or not isinstance(policy.spec, NetBirdPolicySpec):
         return None
     for side, refs in (
@@ -183,7 +182,7 @@ def _group_site(inventory: Inventory, group: str, example: Flow) -> tuple[Declar
         ("destinations", policy.spec.destinations),
     ):
         for index, ref in enumerate(refs or ()):
-            if inventory.group_name(namespace, ref) == group:
+            if inventory.group_name(policy.key.namespace, ref) == group:
                 return policy, f"spec.{side}[{index}]"
     return policy, "spec.sources"
 
@@ -193,12 +192,10 @@ def shadowed_policies(inventory: Inventory, model: AccessModel) -> Iterator[Find
     for flow in model.flows:
         if flow.accept:
             flows.setdefault(flow.policy, []).append(flow)
-    order = {obj.qualified: i for i, obj in enumerate(inventory.objects)}
-    defaults = {
-        obj.qualified
-        for obj, _ in inventory.of_kind(NetBirdPolicySpec)
-        if obj.netbird_name == DEFAULT_POLICY
-    }
+    policies = [obj for obj, _ in inventory.of_kind(NetBirdPolicySpec)]
+    order = {obj.qualified: i for i, obj in enumerate(policies)}
+    # While Default is on it grants everything, and default-policy-enabled says so already.
+    defaults = {obj.qualified for obj in policies if obj.netbird_name == DEFAULT_POLICY}
     by_pair: dict[tuple[str, str], set[str]] = {}
     for policy, policy_flows in flows.items():
         for flow in policy_flows:
@@ -216,15 +213,14 @@ def shadowed_policies(inventory: Inventory, model: AccessModel) -> Iterator[Find
                 continue
             if _grants_all_of(flows[policy], flows[other]) and order[policy] < order[other]:
                 continue  # the same access twice: report the later one only
-            namespace, _, name = policy.partition("/")
-            obj = inventory.get("NetBirdPolicy", namespace, name)
+            obj = inventory.policy(policy)
             if obj is not None:
                 yield obj.locate(
                     finding(
                         "shadowed-policy",
                         "spec",
-                        f"everything it grants is already granted by {other}: remove one, "
-                        "or narrow the broader one",
+                        f"everything it grants is already granted by {other}: remove it, "
+                        f"or narrow {other}",
                     )
                 )
             break
