@@ -89,7 +89,7 @@ def parse(text: str, source: str) -> list[Document]:
     """The mappings in a multi-document YAML text; `kind: List` is unpacked into its items."""
     loader = _Loader(text)
     documents: list[Document] = []
-    with _yaml_errors(source):
+    with _yaml_errors(source, template="{{" in text):
         try:
             while loader.check_node():
                 node = loader.get_node()
@@ -109,13 +109,18 @@ def compose(text: str, source: str) -> yaml.Node | None:
 
 
 @contextlib.contextmanager
-def _yaml_errors(source: str) -> Iterator[None]:
+def _yaml_errors(source: str, template: bool = False) -> Iterator[None]:
     try:
         yield
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}" if mark is not None else source
-        raise InputError(f"{where}: not valid YAML: {exc.problem or exc.context}") from None
+        hint = (
+            " (a template? render it first: helm template ... | nbaccess lint -)"
+            if template
+            else ""
+        )
+        raise InputError(f"{where}: not valid YAML: {exc.problem or exc.context}{hint}") from None
     except yaml.YAMLError as exc:
         raise InputError(f"{source}: not valid YAML: {exc}") from None
 

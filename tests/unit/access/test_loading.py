@@ -43,8 +43,10 @@ def test_documents_lines_timestamps_and_lists() -> None:
 
 
 def test_bad_yaml_names_the_file_and_line() -> None:
-    with pytest.raises(InputError, match=r"^bad\.yaml:3: not valid YAML"):
+    with pytest.raises(InputError, match=r"^bad\.yaml:3: not valid YAML: [^(]+$"):
         parse("a: 1\nb: 2\nc: d: e\n", "bad.yaml")
+    with pytest.raises(InputError, match=r"^chart\.yaml:2: .*render it first: helm template"):
+        parse("spec:\n  replicas: {{ .Values.replicas }}\n", "chart.yaml")
 
 
 def test_folders_are_read_recursively_skipping_hidden_entries(tmp_path: Path) -> None:
