@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from nbaccess.access.object_rules import DEFAULT_POLICY, PolicyFacts, policy_risks
+from nbaccess.access import object_rules
 from nbaccess.conditions import Phase, timestamp
 from nbaccess.netbird.client import NetBirdClient, policy_dropped_ids
 from nbaccess.netbird.models import (
@@ -39,6 +39,8 @@ from nbaccess.reconcile.resolve import (
 from nbaccess.reconcile.specs import parse_spec
 from nbaccess.reconcile.status import parse_timestamp
 from nbaccess.resources.policy import NetBirdPolicySpec
+
+DEFAULT_POLICY = object_rules.DEFAULT_POLICY
 
 
 class PolicyOps:
@@ -123,12 +125,12 @@ def risk_warnings(
     spec: NetBirdPolicySpec, name: str, resolved: Resolved, all_id: str | None
 ) -> list[str]:
     """The shapes the guide calls effectively wide open: the rules `nbaccess lint` applies."""
-    facts = PolicyFacts(
+    facts = object_rules.PolicyFacts(
         name=name,
         source_is_all=all_id is not None and all_id in resolved.sources,
         destination_is_all=all_id is not None and all_id in (resolved.destinations or []),
     )
-    return [found.message for found in policy_risks(spec, facts)]
+    return [found.message for found in object_rules.policy_risks(spec, facts)]
 
 
 async def _all_group_id(nb: NetBirdClient) -> str | None:
