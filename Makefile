@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # The uv that made uv.lock; the Dockerfile's UV_VERSION is the same (tests/image checks).
 UV_VERSION := 0.13.8
 
-.PHONY: test lint lock unit stack demo demo-stop crds bench clean
+.PHONY: test lint lock unit stack demo demo-stop crds bench bench-lint clean
 
 $(BIN)/.installed: pyproject.toml uv.lock
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ crds: $(BIN)/.installed
 # Prints how NetBird traffic and time grow with the number of objects (not part of `test`).
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.reconcile_scale
+
+# Prints how `nbaccess lint` and `nbaccess matrix` time grows from 200 to 2,000 objects.
+bench-lint: $(BIN)/.installed
+	$(BIN)/python -m benchmarks.lint_scale
 
 unit: $(BIN)/.installed
 	$(BIN)/pytest tests/unit tests/integration $(PYTEST_ARGS)

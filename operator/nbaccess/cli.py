@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nbaccess import __version__
+from nbaccess.access import commands as access_commands
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -47,6 +48,7 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write nothing; exit 1 naming every file that differs from the models",
     )
+    access_commands.register(sub)
     return parser
 
 
@@ -113,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_run(args.namespace)
     if args.command == "crds":
         return _cmd_crds(args)
+    handler: access_commands.Handler | None = getattr(args, "handler", None)
+    if handler is not None:
+        return handler(args)
     parser.print_help()
     return 0 if args.command is None else 2
 

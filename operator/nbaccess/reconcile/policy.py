@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nbaccess.access import object_rules
 from nbaccess.conditions import Phase, timestamp
 from nbaccess.netbird.client import NetBirdClient, policy_dropped_ids
 from nbaccess.netbird.models import (
@@ -40,7 +41,7 @@ from nbaccess.reconcile.specs import parse_spec
 from nbaccess.reconcile.status import parse_timestamp
 from nbaccess.resources.policy import NetBirdPolicySpec
 
-DEFAULT_POLICY = "Default"
+DEFAULT_POLICY = object_rules.DEFAULT_POLICY
 
 
 POLICY_IDENTITY: Identity[Policy] = Identity(
@@ -162,27 +163,13 @@ class Resolved:
 def risk_warnings(
     spec: NetBirdPolicySpec, name: str, resolved: Resolved, all_id: str | None
 ) -> list[str]:
-    """The shapes the guide calls effectively wide open, said where people look."""
-    warnings = []
-    if spec.protocol == "all":
-        warnings.append(
-            "protocol all lets every protocol and port through and NetBird always applies it "
-            "in both directions, whatever bidirectional says: use tcp or udp with exact ports"
-        )
-    if spec.protocol in ("tcp", "udp") and not spec.ports and not spec.port_ranges:
-        warnings.append(
-            f"{spec.protocol} without ports opens every {spec.protocol} port: list the exact ports"
-        )
-    if all_id is not None and all_id in resolved.sources:
-        warnings.append("a source is the All group: every peer can start this flow")
-    if all_id is not None and all_id in (resolved.destinations or []):
-        warnings.append("a destination is the All group: this flow reaches every peer")
-    if name == DEFAULT_POLICY and spec.enabled:
-        warnings.append(
-            "the Default policy is enabled: it is NetBird's wide-open onboarding policy; "
-            "disable it once specific policies are Ready"
-        )
-    return warnings
+    """The shapes the guide calls effectively wide open: the rules `nbaccess lint` applies."""
+    facts = object_rules.PolicyFacts(
+        name=name,
+        source_is_all=all_id is not None and all_id in resolved.sources,
+        destination_is_all=all_id is not None and all_id in (resolved.destinations or []),
+    )
+    return [found.message for found in object_rules.policy_risks(spec, facts)]
 
 
 async def _all_group_id(nb: NetBirdClient) -> str | None:

@@ -3,7 +3,7 @@
 `validate_object` answers what `kubectl apply` would (schema, CEL rules, unknown fields under
 kubectl's default strict field validation) with one message per problem, each starting with
 the field path a person has to fix, e.g. `spec.ports[0]: must be less than or equal to 65535`.
-The later `nbaccess lint` runs it over a GitOps repository.
+`nbaccess lint` runs it over a GitOps repository (`check_object`, to keep the parsed spec).
 """
 
 from __future__ import annotations
@@ -33,18 +33,28 @@ def validate_object(obj: Any, old: Any = None) -> list[str]:
     With `old` (the object as stored), the change from `old` to `obj` is checked too, e.g.
     immutable fields.
     """
+    return check_object(obj, old)[1]
+
+
+def check_object(obj: Any, old: Any = None) -> tuple[SpecModel | None, list[str]]:
+    """`validate_object`'s problems plus the parsed spec (None when the spec itself is bad).
+
+    One parse for callers that go on to read the spec, such as `nbaccess lint`.
+    """
     if not isinstance(obj, Mapping):
-        return ["(root): a manifest must be a mapping with apiVersion, kind, metadata and spec"]
+        return None, [
+            "(root): a manifest must be a mapping with apiVersion, kind, metadata and spec"
+        ]
     problems = [f"{key}: unknown field" for key in obj if key not in _TOP_LEVEL]
     if obj.get("apiVersion") != API_VERSION:
         problems.append(f"apiVersion: must be {API_VERSION}")
     info = kind_info(str(obj.get("kind")))
     if info is None:
         kinds = ", ".join(k.kind for k in KINDS)
-        return [*problems, f"kind: must be one of {kinds}"]
+        return None, [*problems, f"kind: must be one of {kinds}"]
     problems += _metadata_problems(obj.get("metadata"))
     if "spec" not in obj:
-        return [*problems, "spec: required"]
+        return None, [*problems, "spec: required"]
     spec, spec_problems = _parse_spec(info.spec_model, obj["spec"])
     problems += spec_problems
     if spec is not None and isinstance(old, Mapping) and "spec" in old:
@@ -54,7 +64,7 @@ def validate_object(obj: Any, old: Any = None) -> list[str]:
                 f"{_join('spec', field)}: {message}"
                 for field, message in spec.transition_errors(old_spec)
             ]
-    return problems
+    return spec, problems
 
 
 def _metadata_problems(metadata: Any) -> list[str]:
