@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nbaccess.access import object_rules
 from nbaccess.conditions import Condition, Phase
 from nbaccess.netbird import errors as nb_errors
 from nbaccess.netbird.client import NetBirdClient
@@ -292,6 +293,7 @@ class NetworkReconciler:
             conditions=health.conditions(_min_connected(spec)),
             changes=changes,
             measurements=health.measurements(),
+            warnings=[f.message for f in object_rules.network_risks(spec)] + result.warnings,
         )
 
     async def _resources(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from nbaccess.access import object_rules
 from nbaccess.conditions import Phase
 from nbaccess.netbird import models as nbm
 from nbaccess.netbird.client import NetBirdClient
@@ -166,7 +167,7 @@ class PostureCheckReconciler:
             f"posture check {name!r} ({result.object_id}) in sync: {', '.join(kinds)}",
             netbird_id=result.object_id,
             changes=engine.describe_changes(result),
-            warnings=result.warnings,
+            warnings=[f.message for f in object_rules.posture_check_risks(spec)] + result.warnings,
         )
 
     async def finalize(self, nb: NetBirdClient, current: Pass, spec: cr.PostureCheckSpec) -> None:

@@ -63,6 +63,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from nbaccess.access import object_rules
 from nbaccess.conditions import Phase, timestamp
 from nbaccess.netbird import errors as nb_errors
 from nbaccess.netbird.client import NetBirdClient
@@ -491,6 +492,7 @@ class SetupKeyReconciler:
             outcome = Outcome.failed(err, netbird_id=step.record.id)
             outcome.changes = step.changes
         outcome.status = step.record.as_status(current.now)
+        outcome.warnings = [f.message for f in object_rules.setup_key_risks(spec)]
         return outcome
 
     async def _converge(self, nb: NetBirdClient, step: Step) -> Outcome:

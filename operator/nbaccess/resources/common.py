@@ -268,6 +268,15 @@ class ManagedStatus(StatusModel):
     last_synced_time: Timestamp | None = Field(
         None, description="When the operator last compared this resource with NetBird."
     )
+    warnings: list[str] | None = Field(
+        None,
+        max_length=32,
+        description=(
+            "Risky shapes found in the spec (protocol all, a 0.0.0.0/0 resource, a reusable key "
+            "without a limit: the same rules `nbaccess lint` applies), and NetBird objects of "
+            "the same name this resource does not manage."
+        ),
+    )
     owner_uid: str | None = Field(
         None,
         alias="ownerUID",

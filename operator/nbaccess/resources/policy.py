@@ -175,11 +175,6 @@ class NetBirdPolicyStatus(ManagedStatus):
     posture_check_ids: list[str] | None = Field(
         None, max_length=32, description="NetBird ids the postureChecks resolved to."
     )
-    warnings: list[str] | None = Field(
-        None,
-        max_length=32,
-        description="Risky shapes found in the spec, e.g. protocol all or tcp without ports.",
-    )
     enabled_in_netbird: bool | None = Field(
         None,
         alias="enabledInNetBird",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from kubernetes import client as k8s
 from pydantic import SecretStr
@@ -9,6 +11,7 @@ from pydantic import SecretStr
 from nbaccess.kube.secrets import KubeSecretStore
 from nbaccess.reconcile.outcome import Permanent
 from nbaccess.reconcile.ports import SecretRef
+from tests.e2e.kubectl import Kubectl
 from tests.e2e.namespaces import new_namespace
 
 
@@ -16,11 +19,32 @@ def ref(namespace: str, name: str, uid: str = "") -> SecretRef:
     return SecretRef(namespace, name, "SetupKey", "keys", uid)
 
 
-async def test_the_store_writes_only_its_own_secrets(kube_api: k8s.ApiClient) -> None:
+def owners(kubectl: Kubectl, namespace: str, *names: str) -> list[str]:
+    """Real SetupKeys to own the Secrets (in a namespace no operator watches): the garbage
+    collector deletes a Secret whose owner does not exist."""
+    uids = []
+    for name in names:
+        kubectl.apply(
+            namespace,
+            {
+                "apiVersion": "nbaccess.dev/v1alpha1",
+                "kind": "SetupKey",
+                "metadata": {"name": name},
+                "spec": {"type": "one-off"},
+            },
+        )
+        uids.append(kubectl.get_json(namespace, "setupkey", name)["metadata"]["uid"])
+    return uids
+
+
+async def test_the_store_writes_only_its_own_secrets(
+    kube_api: k8s.ApiClient, kubectl: Kubectl, crds: list[dict[str, Any]]
+) -> None:
     core = k8s.CoreV1Api(kube_api)
     ns = new_namespace(kube_api, "secret-store")
+    uid_1, uid_2 = owners(kubectl, ns, "keys", "other")
     store = KubeSecretStore(kube_api)
-    mine = ref(ns, "mine", "uid-1")
+    mine = ref(ns, "mine", uid_1)
 
     await store.write(mine, {"setupKey": SecretStr("AAAAA-first")})
     core.patch_namespaced_secret(
@@ -29,21 +53,21 @@ async def test_the_store_writes_only_its_own_secrets(kube_api: k8s.ApiClient) ->
     await store.write(mine, {"setupKey": SecretStr("BBBBB-second")})
     stored = core.read_namespaced_secret("mine", ns)
     assert stored.metadata.annotations["replicator/to"] == "other-ns"  # another tool's, kept
-    assert [o.uid for o in stored.metadata.owner_references] == ["uid-1"]
+    assert [o.uid for o in stored.metadata.owner_references] == [uid_1]
     assert (await store.read(mine) or {})["setupKey"].get_secret_value() == "BBBBB-second"
 
     with pytest.raises(Permanent) as other_cr:
-        await store.write(ref(ns, "mine", "uid-2"), {"setupKey": SecretStr("CCCCC")})
+        await store.write(ref(ns, "mine", uid_2), {"setupKey": SecretStr("CCCCC")})
     assert other_cr.value.reason == "SecretNotOwned"
 
     core.create_namespaced_secret(
         ns, k8s.V1Secret(metadata=k8s.V1ObjectMeta(name="theirs"), string_data={"a": "b"})
     )
     with pytest.raises(Permanent):
-        await store.read(ref(ns, "theirs", "uid-1"))
+        await store.read(ref(ns, "theirs", uid_1))
     with pytest.raises(Permanent):
-        await store.write(ref(ns, "theirs", "uid-1"), {"setupKey": SecretStr("DDDDD")})
-    await store.delete(ref(ns, "theirs", "uid-1"))
+        await store.write(ref(ns, "theirs", uid_1), {"setupKey": SecretStr("DDDDD")})
+    await store.delete(ref(ns, "theirs", uid_1))
     assert core.read_namespaced_secret("theirs", ns).data == {"a": "Yg=="}
 
     # Orphan: the same data without an owner, so the Secret outlives its CR...
@@ -54,9 +78,12 @@ async def test_the_store_writes_only_its_own_secrets(kube_api: k8s.ApiClient) ->
     assert core.read_namespaced_secret("mine", ns).data
 
 
-async def test_our_label_without_our_owner_reference_is_not_ours(kube_api: k8s.ApiClient) -> None:
+async def test_our_label_without_our_owner_reference_is_not_ours(
+    kube_api: k8s.ApiClient, kubectl: Kubectl, crds: list[dict[str, Any]]
+) -> None:
     core = k8s.CoreV1Api(kube_api)
     ns = new_namespace(kube_api, "secret-label")
+    (uid_1,) = owners(kubectl, ns, "keys")
     store = KubeSecretStore(kube_api)
     labelled = k8s.V1Secret(
         metadata=k8s.V1ObjectMeta(
@@ -66,24 +93,25 @@ async def test_our_label_without_our_owner_reference_is_not_ours(kube_api: k8s.A
     )
     core.create_namespaced_secret(ns, labelled)
     with pytest.raises(Permanent):
-        await store.write(ref(ns, "copied", "uid-1"), {"setupKey": SecretStr("EEEEE")})
+        await store.write(ref(ns, "copied", uid_1), {"setupKey": SecretStr("EEEEE")})
     with pytest.raises(Permanent):
-        await store.claim(ref(ns, "copied", "uid-1"))
-    await store.delete(ref(ns, "copied", "uid-1"))
+        await store.claim(ref(ns, "copied", uid_1))
+    await store.delete(ref(ns, "copied", uid_1))
     assert core.read_namespaced_secret("copied", ns).data == {"other": "ZGF0YQ=="}
 
 
 async def test_a_claim_makes_the_secret_ours_before_any_key_exists(
-    kube_api: k8s.ApiClient,
+    kube_api: k8s.ApiClient, kubectl: Kubectl, crds: list[dict[str, Any]]
 ) -> None:
     core = k8s.CoreV1Api(kube_api)
     ns = new_namespace(kube_api, "secret-claim")
+    uid_1, uid_2 = owners(kubectl, ns, "keys", "other")
     store = KubeSecretStore(kube_api)
-    await store.claim(ref(ns, "shared", "uid-1"))
-    await store.claim(ref(ns, "shared", "uid-1"))  # ours already: fine
+    await store.claim(ref(ns, "shared", uid_1))
+    await store.claim(ref(ns, "shared", uid_1))  # ours already: fine
     claimed = core.read_namespaced_secret("shared", ns)
-    assert [o.uid for o in claimed.metadata.owner_references] == ["uid-1"]
+    assert [o.uid for o in claimed.metadata.owner_references] == [uid_1]
     assert not claimed.data
     with pytest.raises(Permanent) as second:
-        await store.claim(SecretRef(ns, "shared", "SetupKey", "other", "uid-2"))
+        await store.claim(SecretRef(ns, "shared", "SetupKey", "other", uid_2))
     assert "SetupKey keys" in second.value.message
