@@ -399,8 +399,12 @@ class NetworkReconciler:
         if spec.deletion_policy == "Orphan":
             await release_network(nb, ops, network, our_resources)
             return
-        # Routers have no description: only a recorded id proves one is ours.
-        our_routers = [r for r in routers if r.id in known.routers.values()]
+        # Routers have no description. In a network we created, a router we never recorded
+        # was made by a pass that died before recording it (a person adding routers to a
+        # network declared in Git is rarer than a crash); in an adopted one only a recorded
+        # id proves a router is ours. Resources carry our claim, so a hand-made one is known.
+        created = not (known.adopted or spec.adopt)
+        our_routers = [r for r in routers if created or r.id in known.routers.values()]
         if len(our_resources) == len(resources) and len(our_routers) == len(routers):
             await engine.remove(ops, network.id)
             return

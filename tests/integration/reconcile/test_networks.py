@@ -3,6 +3,7 @@ the CR's status after each change, and how routing-peer health follows the peers
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -575,3 +576,19 @@ async def test_a_resource_or_router_still_in_use_waits_instead_of_stalling(
     await cluster.converge(key)
     assert set(resources_of(fake, network_id)) == {"orders-db", "orders-api"}
     assert len(routers_of(fake, network_id)) == 1
+
+
+async def test_a_network_whose_pass_died_before_recording_anything_is_deleted_whole(
+    cluster: Cluster, fake: FakeNetBird
+) -> None:
+    await groups(cluster, "db", "routers", "spare")
+    key = cluster.apply(NETWORK, "orders", network_spec())
+    await cluster.reconcile(key, crash=True)  # network, resources and routers made, none recorded
+    [network] = api(fake, "GET", "networks")
+    assert len(routers_of(fake, network["id"])) == 2
+    assert "routers" not in status(cluster, key)
+
+    cluster.now += dt.timedelta(seconds=61)  # past the time an unanswered create may land
+    await cluster.delete(key)
+    # Left behind, the routers would hold their peer groups for ever ("linked to network").
+    assert api(fake, "GET", "networks") == []
