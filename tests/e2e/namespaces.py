@@ -1,5 +1,5 @@
-"""Fresh namespaces: without a controller-manager a deleted namespace stays Terminating
-forever, so tests never delete and re-use one; each gets a new name instead."""
+"""Fresh namespaces: a deleted namespace lingers while its objects are finalized, so tests
+never delete and re-use one; each gets a new name instead."""
 
 from __future__ import annotations
 
