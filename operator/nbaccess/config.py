@@ -6,6 +6,7 @@ Every error names the environment variable at fault, because that is what a pers
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -19,9 +20,21 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+CLOUD_HOST = "api.netbird.io"
+
 
 class ConfigError(ValueError):
     """The environment does not describe a usable configuration."""
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    per_minute: float
+    burst: int
+    why: str
+
+    def describe(self) -> str:
+        return f"{self.per_minute:g} requests/min, burst {self.burst} ({self.why})"
 
 
 class Settings(BaseSettings):
@@ -39,8 +52,20 @@ class Settings(BaseSettings):
     netbird_api_token_file: Path | None = Field(
         default=None, description="File holding the token (a mounted Secret), instead of the value."
     )
-    netbird_rate_limit_per_minute: float = Field(default=120.0, gt=0)
-    netbird_rate_limit_burst: int = Field(default=1200, ge=1)
+    netbird_rate_limit_per_minute: float | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "Client-side limit on NetBird requests per minute. Unset: NetBird cloud's documented "
+            "limit (120/min, burst 1200) when the URL is NetBird cloud, none for a self-hosted "
+            "server (whose limiter is off unless NB_API_RATE_LIMITING_ENABLED); 0: none."
+        ),
+    )
+    netbird_rate_limit_burst: int | None = Field(
+        default=None,
+        ge=1,
+        description="Requests allowed at once (default: 10 x the per-minute rate).",
+    )
     netbird_timeout_seconds: float = Field(default=30.0, gt=0)
     netbird_list_cache_ttl_seconds: float = Field(default=10.0, ge=0)
     nbaccess_resync_seconds: float = Field(
@@ -81,6 +106,19 @@ class Settings(BaseSettings):
             "(default: twice NETBIRD_TIMEOUT_SECONDS)."
         ),
     )
+
+    def rate_limit(self) -> RateLimit | None:
+        """The client-side limit in force for this NetBird URL, or None for none."""
+        rate = self.netbird_rate_limit_per_minute
+        if rate is None:
+            host = (self.netbird_api_url.host or "").lower()
+            if host == CLOUD_HOST or host.endswith(".netbird.io"):
+                return RateLimit(120.0, self.netbird_rate_limit_burst or 1200, "NetBird cloud")
+            return None
+        if rate == 0:
+            return None
+        burst = self.netbird_rate_limit_burst or max(1, int(rate * 10))
+        return RateLimit(rate, burst, "NETBIRD_RATE_LIMIT_PER_MINUTE")
 
     @property
     def create_grace_seconds(self) -> float:

@@ -167,9 +167,15 @@ async def run_operator(
         code = str(record.code) if record.code else "error"
         metrics.observe_request(record.method, record.route, code, record.duration_seconds)
 
+    limit = settings.rate_limit()
+    log.info(
+        "NetBird at %s, client-side rate limit: %s",
+        settings.netbird_api_url,
+        limit.describe() if limit else "none (set NETBIRD_RATE_LIMIT_PER_MINUTE for one)",
+    )
     options = ClientOptions(
-        rate_per_minute=settings.netbird_rate_limit_per_minute,
-        burst=settings.netbird_rate_limit_burst,
+        rate_per_minute=limit.per_minute if limit else None,
+        burst=limit.burst if limit else 1,
         timeout_read=settings.netbird_timeout_seconds,
         list_cache_ttl=settings.netbird_list_cache_ttl_seconds,
     )

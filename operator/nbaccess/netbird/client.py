@@ -70,8 +70,9 @@ class ClientOptions(BaseModel):
 
     timeout_connect: float = Field(default=10.0, gt=0)
     timeout_read: float = Field(default=30.0, gt=0)
-    # NetBird cloud documents 120 requests/minute with a burst of 1200 per token.
-    rate_per_minute: float = Field(default=120.0, gt=0)
+    # None: no client-side limit (a self-hosted server's limiter is off by default); NetBird
+    # cloud documents 120 requests/minute with a burst of 1200 per token.
+    rate_per_minute: float | None = Field(default=120.0, gt=0)
     burst: int = Field(default=1200, ge=1)
     max_attempts: int = Field(default=5, ge=1)
     backoff_base: float = Field(default=0.5, ge=0)
@@ -156,7 +157,8 @@ class NetBirdClient:
         self._sleep = sleep
         self._rng: Uniform = rng if rng is not None else jitter_source()
         self._policy = self.options.retry_policy()
-        self._bucket = TokenBucket(self.options.rate_per_minute, self.options.burst, clock, sleep)
+        rate = self.options.rate_per_minute
+        self._bucket = TokenBucket(rate, self.options.burst, clock, sleep) if rate else None
         self._cache = ListCache(self.options.list_cache_ttl, clock)
         timeout = httpx.Timeout(
             connect=self.options.timeout_connect,
@@ -265,7 +267,8 @@ class NetBirdClient:
         payload: dict[str, Any] | None,
         number: int,
     ) -> Any:
-        await self._bucket.acquire()
+        if self._bucket is not None:
+            await self._bucket.acquire()
         started = self._clock()
         try:
             response = await self._http.request(method, path, params=query, json=payload)

@@ -5,7 +5,7 @@ So the Secret is written right after the create, and a key is only ever retired 
 successor is in the Secret: the Secret always holds a key peers can enrol with.
 
 A pass, in order:
-1. The previous key (replaced by the last rotation) is revoked and deleted once
+1. The previous key (replaced by the last rotation) is deleted once
    `previousKey.revokeAfter` has passed; until then it stays valid so consumers that have not
    re-read the Secret can still enrol.
 2. The current key is read by id and the Secret is compared with it (by prefix, all NetBird
@@ -24,7 +24,7 @@ A pass, in order:
    creation time is `expires - expiresIn`), is neither the current nor the previous key, and
    was never used (nobody but us could have had its value) or is the one in the Secret. The
    one in the Secret was published before the crash: it becomes the current key. The others
-   are revoked and deleted. A user's key of the same name is never touched unless it matches
+   are deleted. A user's key of the same name is never touched unless it matches
    all of that, inside the one-tick window between the two passes. The cost is one tick
    (`recheckAfter` is set a second ahead) before a new key exists.
 4. `autoGroups` are updated in place on the current and the previous key when they differ.
@@ -332,25 +332,17 @@ class Keys:
             raise classify(exc, f"updating the auto groups of setup key {key.id}") from exc
 
     async def retire(self, key_id: str) -> bool:
-        """Revoke, then delete; False when it was already gone."""
-        key = await self.get(key_id, fresh=True)
-        if key is None:
-            return False
-        if not key.revoked:
-            try:
-                await self.nb.update_setup_key(
-                    key_id, SetupKeyUpdate(revoked=True, auto_groups=key.auto_groups)
-                )
-            except nb_errors.NotFound:
-                return False
-            except nb_errors.NetBirdError as exc:
-                if exc.retryable:
-                    raise classify(exc, f"revoking setup key {key_id}") from exc
-                # Refused (e.g. one of its groups is gone): deleting it ends it all the same.
+        """Delete the key; False when it was already gone.
+
+        One call: NetBird deletes a setup key outright (DeleteSetupKey checks no state and
+        needs no revocation first), and a peer can no more enrol with a deleted key than with a
+        revoked one. A failed delete is retried by the next pass, so revoking first would only
+        add two calls per key.
+        """
         try:
             await self.nb.delete_setup_key(key_id)
         except nb_errors.NotFound:
-            pass
+            return False
         except nb_errors.NetBirdError as exc:
             raise classify(exc, f"deleting setup key {key_id}") from exc
         return True
@@ -683,7 +675,7 @@ class SetupKeyReconciler:
         if record.previous_id is None:
             return
         if await step.keys.retire(record.previous_id):
-            step.changes.append(f"revoked and deleted previous setup key {record.previous_id}")
+            step.changes.append(f"deleted previous setup key {record.previous_id}")
         record.previous_id, record.revoke_after = None, None
 
     async def _sync_groups(self, step: Step, groups: list[str]) -> None:

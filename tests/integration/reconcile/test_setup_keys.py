@@ -230,7 +230,7 @@ async def test_rotation_before_expiry_keeps_the_old_key_valid_for_the_grace_peri
 
     keys.advance(dt.timedelta(minutes=31))
     outcome = await keys.reconcile(key)
-    assert outcome.changes == [f"revoked and deleted previous setup key {old_id}"]
+    assert outcome.changes == [f"deleted previous setup key {old_id}"]
     assert not enrolls(fake, old_value, "too-late")
     assert enrolls(fake, new_value, "router-2")
     status = keys.status(key)
@@ -442,7 +442,7 @@ async def test_a_crash_after_publishing_adopts_the_published_key(
     assert enrolls(fake, published, "router-1")
 
 
-async def test_a_failed_revocation_is_retried_and_the_secret_stays_valid(
+async def test_a_failed_retirement_is_retried_and_the_secret_stays_valid(
     keys: KeyCluster, fake: FakeNetBird
 ) -> None:
     key = await make_key(keys)
@@ -451,7 +451,7 @@ async def test_a_failed_revocation_is_retried_and_the_secret_stays_valid(
     await rotate(keys, key)
 
     keys.advance(dt.timedelta(hours=2))
-    fake.fail_next(10, 503, method="PUT", path="/api/setup-keys")  # past the client's retries
+    fake.fail_next(10, 503, method="DELETE", path="/api/setup-keys")  # past the client's retries
     outcome = await keys.reconcile(key)
     assert outcome.phase is Phase.PROGRESSING
     assert keys.status(key)["previousKey"]["id"] == old_id
@@ -460,6 +460,17 @@ async def test_a_failed_revocation_is_retried_and_the_secret_stays_valid(
     fake.clear_faults()
     assert (await keys.reconcile(key)).phase is Phase.READY
     assert set(netbird_keys(fake)) == {keys.status(key)["id"]}
+
+
+async def test_retiring_a_key_is_one_call(keys: KeyCluster, fake: FakeNetBird) -> None:
+    key = await make_key(keys)
+    keys.annotations[key] = {ROTATE: "now"}
+    await rotate(keys, key)
+    keys.advance(dt.timedelta(hours=2))
+    fake.clear_log()
+    await keys.reconcile(key)
+    writes = [(w.method, w.path.rsplit("/", 1)[0]) for w in fake.writes()]
+    assert writes == [("DELETE", "/api/setup-keys")]
 
 
 async def test_a_users_key_of_the_same_name_is_never_touched(
