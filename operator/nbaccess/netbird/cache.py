@@ -1,8 +1,9 @@
 """A short-lived cache of list responses, per kind of object.
 
 Reconciling N objects of one kind would cost N GETs per resync; with this cache it costs one
-list call per TTL, and `get_x(id)` is answered from the fresh list. Any write we make to a
-kind drops the lists it can affect, so we never read our own writes stale. Concurrent
+list call per TTL, and `get_x(id)` is answered from the fresh list. Our own writes update the
+cached list of their kind in place (write-through) and drop the lists of other kinds they
+change, so we never read our own writes stale and N creates cost no list reads. Concurrent
 lookups of an empty entry share one load instead of each listing.
 """
 
@@ -75,9 +76,35 @@ class ListCache:
                 self._entries[key] = _Entry(list(items), started)
             return items
 
+    def upsert(self, kind: str, item: Any, scopes: Iterable[Hashable]) -> None:
+        """Our write of `item` (which has an `id`), shown in the cached lists of those scopes
+        at once: N creates cost N writes, not N writes and N list reads."""
+        self._bump(kind)
+        for scope in scopes:
+            entry = self._entries.get((kind, scope))
+            if entry is None:
+                continue
+            for index, old in enumerate(entry.items):
+                if old.id == item.id:
+                    entry.items[index] = item
+                    break
+            else:
+                entry.items.append(item)
+
+    def discard(self, kind: str, item_id: str) -> None:
+        """Our delete of `item_id`, gone from every cached list of the kind."""
+        self._bump(kind)
+        for key, entry in self._entries.items():
+            if key[0] == kind:
+                entry.items = [i for i in entry.items if i.id != item_id]
+
+    def _bump(self, kind: str) -> None:
+        # A load under way read the list before this write: it must not be stored over it.
+        self._generation[kind] = self._generation.get(kind, 0) + 1
+
     def invalidate(self, kinds: Iterable[str]) -> None:
         """Drop every cached list of these kinds (all scopes)."""
         for kind in set(kinds):
-            self._generation[kind] = self._generation.get(kind, 0) + 1
+            self._bump(kind)
             for key in [k for k in self._entries if k[0] == kind]:
                 del self._entries[key]

@@ -21,6 +21,18 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from nbaccess.netbird.cache import ListCache
+from nbaccess.netbird.collections import (
+    GROUPS,
+    NAMESERVER_GROUPS,
+    NETWORK_RESOURCES,
+    NETWORK_ROUTERS,
+    NETWORKS,
+    PEERS,
+    POLICIES,
+    POSTURE_CHECKS,
+    SETUP_KEYS,
+    Collection,
+)
 from nbaccess.netbird.errors import (
     NetBirdError,
     NotFound,
@@ -101,20 +113,6 @@ class RequestRecord:
     duration_seconds: float
     attempt: int
 
-
-# Which cached lists a write to a kind can change. Group membership of peers and resources is
-# stored on the group; networks list their routers, resources and policies; deleting a network
-# deletes its resources and routers (and with them group memberships and policy references).
-_AFFECTS: dict[str, tuple[str, ...]] = {
-    "groups": ("groups", "peers", "network_resources"),
-    "policies": ("policies", "networks"),
-    "posture_checks": ("posture_checks", "policies"),
-    "setup_keys": ("setup_keys",),
-    "networks": ("networks", "network_resources", "network_routers", "groups", "policies"),
-    "network_resources": ("network_resources", "groups", "networks", "policies"),
-    "network_routers": ("network_routers", "networks"),
-    "nameserver_groups": ("nameserver_groups",),
-}
 
 _ALL = "*"
 
@@ -385,28 +383,126 @@ class NetBirdClient:
 
     async def _write(
         self,
-        kind: str,
+        collection: Collection[I],
         method: str,
         route: str,
         *,
         path_params: Mapping[str, str] | None = None,
         body: Request | None = None,
     ) -> Any:
+        affects = collection.affects
+        if method == "DELETE":
+            affects = (*affects, *collection.affects_on_delete)
         try:
-            return await self._send(method, route, path_params=path_params, body=body)
-        finally:
-            # Even a failed write may have been applied (a timeout after sending).
-            self._cache.invalidate(_AFFECTS[kind])
+            data = await self._send(method, route, path_params=path_params, body=body)
+        except NetBirdError:
+            # Even a failed write may have been applied (a timeout after sending): every list
+            # it may have changed, its own included, is read again.
+            self._cache.invalidate((collection.kind, *affects))
+            raise
+        self._cache.invalidate(affects)
+        return data
+
+    # ------------------------------------------------------------------ one collection
+
+    async def _list_of(
+        self, collection: Collection[I], *, network_id: str | None = None, fresh: bool = False
+    ) -> list[I]:
+        if network_id is None:
+            route = collection.all_route or collection.route
+            return await self._list(collection.kind, route, collection.model, fresh=fresh)
+        return await self._list(
+            collection.kind,
+            collection.route,
+            collection.model,
+            path_params={"network_id": network_id},
+            scope=network_id,
+            fresh=fresh,
+        )
+
+    async def _get_of(
+        self,
+        collection: Collection[I],
+        item_id: str,
+        *,
+        network_id: str | None = None,
+        fresh: bool = False,
+    ) -> I:
+        params = _params(network_id)
+        return await self._get(
+            collection.kind,
+            collection.route,
+            collection.item_route,
+            collection.model,
+            params,
+            item_id,
+            scope=network_id or _ALL,
+            fresh=fresh,
+        )
+
+    def _scopes(self, network_id: str | None) -> tuple[str, ...]:
+        return (_ALL,) if network_id is None else (_ALL, network_id)
+
+    async def _create_in(
+        self,
+        collection: Collection[I],
+        body: Request,
+        *,
+        network_id: str | None = None,
+    ) -> Any:
+        """POST; returns the raw answer (the caller parses: a setup key's is special)."""
+        params = {"network_id": network_id} if network_id is not None else None
+        return await self._write(
+            collection, "POST", collection.route, path_params=params, body=body
+        )
+
+    async def _create_of(
+        self, collection: Collection[I], body: Request, *, network_id: str | None = None
+    ) -> I:
+        data = await self._create_in(collection, body, network_id=network_id)
+        created = self._parse(collection.model, data, "POST", collection.route)
+        # Write-through: the cached list shows it at once, without being read again.
+        self._cache.upsert(collection.kind, created, self._scopes(network_id))
+        return created
+
+    async def _update_of(
+        self,
+        collection: Collection[I],
+        item_id: str,
+        body: Request,
+        *,
+        network_id: str | None = None,
+    ) -> I:
+        params = (
+            {"id": item_id} if network_id is None else {"network_id": network_id, "id": item_id}
+        )
+        data = await self._write(
+            collection, "PUT", collection.item_route, path_params=params, body=body
+        )
+        updated = self._parse(collection.model, data, "PUT", collection.item_route)
+        self._cache.upsert(collection.kind, updated, self._scopes(network_id))
+        return updated
+
+    async def _delete_of(
+        self, collection: Collection[I], item_id: str, *, network_id: str | None = None
+    ) -> None:
+        params = (
+            {"id": item_id} if network_id is None else {"network_id": network_id, "id": item_id}
+        )
+        try:
+            await self._write(collection, "DELETE", collection.item_route, path_params=params)
+        except NotFound:
+            self._cache.discard(collection.kind, item_id)  # gone either way
+            raise
+        self._cache.discard(collection.kind, item_id)
 
     # ------------------------------------------------------------------ groups
 
     async def list_groups(self, *, fresh: bool = False) -> list[Group]:
-        return await self._list("groups", "/api/groups", Group, fresh=fresh)
+        return await self._list_of(GROUPS, fresh=fresh)
 
     async def get_group(self, group_id: str, *, fresh: bool = False) -> Group:
-        return await self._get(
-            "groups", "/api/groups", "/api/groups/{id}", Group, {}, group_id, fresh=fresh
-        )
+        return await self._get_of(GROUPS, group_id, fresh=fresh)
 
     async def find_groups(self, name: str) -> list[Group]:
         """Groups with exactly this name ([] when none): from the fresh list, else ?name=."""
@@ -423,269 +519,157 @@ class NetBirdClient:
         return [g for g in self._parse_list(Group, data, "GET", "/api/groups") if g.name == name]
 
     async def create_group(self, group: GroupRequest) -> Group:
-        data = await self._write("groups", "POST", "/api/groups", body=group)
-        return self._parse(Group, data, "POST", "/api/groups")
+        return await self._create_of(GROUPS, group)
 
     async def update_group(self, group_id: str, group: GroupRequest) -> Group:
-        route = "/api/groups/{id}"
-        data = await self._write("groups", "PUT", route, path_params={"id": group_id}, body=group)
-        return self._parse(Group, data, "PUT", route)
+        return await self._update_of(GROUPS, group_id, group)
 
     async def delete_group(self, group_id: str) -> None:
-        await self._write("groups", "DELETE", "/api/groups/{id}", path_params={"id": group_id})
+        await self._delete_of(GROUPS, group_id)
 
     # ------------------------------------------------------------------ policies
 
     async def list_policies(self, *, fresh: bool = False) -> list[Policy]:
-        return await self._list("policies", "/api/policies", Policy, fresh=fresh)
+        return await self._list_of(POLICIES, fresh=fresh)
 
     async def get_policy(self, policy_id: str, *, fresh: bool = False) -> Policy:
-        return await self._get(
-            "policies", "/api/policies", "/api/policies/{id}", Policy, {}, policy_id, fresh=fresh
-        )
+        return await self._get_of(POLICIES, policy_id, fresh=fresh)
 
     async def create_policy(self, policy: PolicyRequest) -> Policy:
-        data = await self._write("policies", "POST", "/api/policies", body=policy)
-        return self._parse(Policy, data, "POST", "/api/policies")
+        return await self._create_of(POLICIES, policy)
 
     async def update_policy(self, policy_id: str, policy: PolicyRequest) -> Policy:
-        route = "/api/policies/{id}"
-        data = await self._write(
-            "policies", "PUT", route, path_params={"id": policy_id}, body=policy
-        )
-        return self._parse(Policy, data, "PUT", route)
+        return await self._update_of(POLICIES, policy_id, policy)
 
     async def delete_policy(self, policy_id: str) -> None:
-        await self._write("policies", "DELETE", "/api/policies/{id}", path_params={"id": policy_id})
+        await self._delete_of(POLICIES, policy_id)
 
     # ------------------------------------------------------------------ posture checks
 
     async def list_posture_checks(self, *, fresh: bool = False) -> list[PostureCheck]:
-        return await self._list("posture_checks", "/api/posture-checks", PostureCheck, fresh=fresh)
+        return await self._list_of(POSTURE_CHECKS, fresh=fresh)
 
     async def get_posture_check(self, check_id: str, *, fresh: bool = False) -> PostureCheck:
-        return await self._get(
-            "posture_checks",
-            "/api/posture-checks",
-            "/api/posture-checks/{id}",
-            PostureCheck,
-            {},
-            check_id,
-            fresh=fresh,
-        )
+        return await self._get_of(POSTURE_CHECKS, check_id, fresh=fresh)
 
     async def create_posture_check(self, check: PostureCheckRequest) -> PostureCheck:
-        data = await self._write("posture_checks", "POST", "/api/posture-checks", body=check)
-        return self._parse(PostureCheck, data, "POST", "/api/posture-checks")
+        return await self._create_of(POSTURE_CHECKS, check)
 
     async def update_posture_check(self, check_id: str, check: PostureCheckRequest) -> PostureCheck:
-        route = "/api/posture-checks/{id}"
-        data = await self._write(
-            "posture_checks", "PUT", route, path_params={"id": check_id}, body=check
-        )
-        return self._parse(PostureCheck, data, "PUT", route)
+        return await self._update_of(POSTURE_CHECKS, check_id, check)
 
     async def delete_posture_check(self, check_id: str) -> None:
-        await self._write(
-            "posture_checks", "DELETE", "/api/posture-checks/{id}", path_params={"id": check_id}
-        )
+        await self._delete_of(POSTURE_CHECKS, check_id)
 
     # ------------------------------------------------------------------ setup keys
 
     async def list_setup_keys(self, *, fresh: bool = False) -> list[SetupKey]:
-        return await self._list("setup_keys", "/api/setup-keys", SetupKey, fresh=fresh)
+        return await self._list_of(SETUP_KEYS, fresh=fresh)
 
     async def get_setup_key(self, key_id: str, *, fresh: bool = False) -> SetupKey:
-        return await self._get(
-            "setup_keys",
-            "/api/setup-keys",
-            "/api/setup-keys/{id}",
-            SetupKey,
-            {},
-            key_id,
-            fresh=fresh,
-        )
+        return await self._get_of(SETUP_KEYS, key_id, fresh=fresh)
 
     async def create_setup_key(self, key: SetupKeyCreate) -> SetupKeyCreated:
         """Create a key; the returned `key` (a SecretStr) is the only copy of its value."""
-        data = await self._write("setup_keys", "POST", "/api/setup-keys", body=key)
-        created = self._parse(SetupKeyCreated, data, "POST", "/api/setup-keys")
+        data = await self._create_in(SETUP_KEYS, key)
+        created = self._parse(SetupKeyCreated, data, "POST", SETUP_KEYS.route)
         self._secrets.add(created.key)
+        # Cached as later reads show it: the prefix only.
+        self._cache.upsert(SETUP_KEYS.kind, created.as_setup_key(), self._scopes(None))
         return created
 
     async def update_setup_key(self, key_id: str, update: SetupKeyUpdate) -> SetupKey:
-        route = "/api/setup-keys/{id}"
-        data = await self._write(
-            "setup_keys", "PUT", route, path_params={"id": key_id}, body=update
-        )
-        return self._parse(SetupKey, data, "PUT", route)
+        return await self._update_of(SETUP_KEYS, key_id, update)
 
     async def delete_setup_key(self, key_id: str) -> None:
-        await self._write(
-            "setup_keys", "DELETE", "/api/setup-keys/{id}", path_params={"id": key_id}
-        )
+        await self._delete_of(SETUP_KEYS, key_id)
 
     # ------------------------------------------------------------------ networks
 
     async def list_networks(self, *, fresh: bool = False) -> list[Network]:
-        return await self._list("networks", "/api/networks", Network, fresh=fresh)
+        return await self._list_of(NETWORKS, fresh=fresh)
 
     async def get_network(self, network_id: str, *, fresh: bool = False) -> Network:
-        return await self._get(
-            "networks", "/api/networks", "/api/networks/{id}", Network, {}, network_id, fresh=fresh
-        )
+        return await self._get_of(NETWORKS, network_id, fresh=fresh)
 
     async def create_network(self, network: NetworkRequest) -> Network:
-        data = await self._write("networks", "POST", "/api/networks", body=network)
-        return self._parse(Network, data, "POST", "/api/networks")
+        return await self._create_of(NETWORKS, network)
 
     async def update_network(self, network_id: str, network: NetworkRequest) -> Network:
-        route = "/api/networks/{id}"
-        data = await self._write(
-            "networks", "PUT", route, path_params={"id": network_id}, body=network
-        )
-        return self._parse(Network, data, "PUT", route)
+        return await self._update_of(NETWORKS, network_id, network)
 
     async def delete_network(self, network_id: str) -> None:
         """Delete a network; NetBird deletes its resources and routers with it."""
-        await self._write(
-            "networks", "DELETE", "/api/networks/{id}", path_params={"id": network_id}
-        )
+        await self._delete_of(NETWORKS, network_id)
 
     # ------------------------------------------------------------------ network resources
 
     async def list_all_network_resources(self, *, fresh: bool = False) -> list[NetworkResource]:
-        return await self._list(
-            "network_resources", "/api/networks/resources", NetworkResource, fresh=fresh
-        )
+        return await self._list_of(NETWORK_RESOURCES, fresh=fresh)
 
-    async def list_network_resources(self, network_id: str) -> list[NetworkResource]:
-        return await self._list(
-            "network_resources",
-            "/api/networks/{network_id}/resources",
-            NetworkResource,
-            path_params={"network_id": network_id},
-            scope=network_id,
-        )
+    async def list_network_resources(
+        self, network_id: str, *, fresh: bool = False
+    ) -> list[NetworkResource]:
+        return await self._list_of(NETWORK_RESOURCES, network_id=network_id, fresh=fresh)
 
     async def get_network_resource(
         self, network_id: str, resource_id: str, *, fresh: bool = False
     ) -> NetworkResource:
-        return await self._get(
-            "network_resources",
-            "/api/networks/{network_id}/resources",
-            "/api/networks/{network_id}/resources/{id}",
-            NetworkResource,
-            {"network_id": network_id},
-            resource_id,
-            scope=network_id,
-            fresh=fresh,
+        return await self._get_of(
+            NETWORK_RESOURCES, resource_id, network_id=network_id, fresh=fresh
         )
 
     async def create_network_resource(
         self, network_id: str, resource: NetworkResourceRequest
     ) -> NetworkResource:
-        route = "/api/networks/{network_id}/resources"
-        data = await self._write(
-            "network_resources",
-            "POST",
-            route,
-            path_params={"network_id": network_id},
-            body=resource,
-        )
-        return self._parse(NetworkResource, data, "POST", route)
+        return await self._create_of(NETWORK_RESOURCES, resource, network_id=network_id)
 
     async def update_network_resource(
         self, network_id: str, resource_id: str, resource: NetworkResourceRequest
     ) -> NetworkResource:
-        route = "/api/networks/{network_id}/resources/{id}"
-        data = await self._write(
-            "network_resources",
-            "PUT",
-            route,
-            path_params={"network_id": network_id, "id": resource_id},
-            body=resource,
+        return await self._update_of(
+            NETWORK_RESOURCES, resource_id, resource, network_id=network_id
         )
-        return self._parse(NetworkResource, data, "PUT", route)
 
     async def delete_network_resource(self, network_id: str, resource_id: str) -> None:
-        await self._write(
-            "network_resources",
-            "DELETE",
-            "/api/networks/{network_id}/resources/{id}",
-            path_params={"network_id": network_id, "id": resource_id},
-        )
+        await self._delete_of(NETWORK_RESOURCES, resource_id, network_id=network_id)
 
     # ------------------------------------------------------------------ network routers
 
     async def list_all_network_routers(self, *, fresh: bool = False) -> list[NetworkRouter]:
-        return await self._list(
-            "network_routers", "/api/networks/routers", NetworkRouter, fresh=fresh
-        )
+        return await self._list_of(NETWORK_ROUTERS, fresh=fresh)
 
-    async def list_network_routers(self, network_id: str) -> list[NetworkRouter]:
-        return await self._list(
-            "network_routers",
-            "/api/networks/{network_id}/routers",
-            NetworkRouter,
-            path_params={"network_id": network_id},
-            scope=network_id,
-        )
+    async def list_network_routers(
+        self, network_id: str, *, fresh: bool = False
+    ) -> list[NetworkRouter]:
+        return await self._list_of(NETWORK_ROUTERS, network_id=network_id, fresh=fresh)
 
     async def get_network_router(
         self, network_id: str, router_id: str, *, fresh: bool = False
     ) -> NetworkRouter:
-        return await self._get(
-            "network_routers",
-            "/api/networks/{network_id}/routers",
-            "/api/networks/{network_id}/routers/{id}",
-            NetworkRouter,
-            {"network_id": network_id},
-            router_id,
-            scope=network_id,
-            fresh=fresh,
-        )
+        return await self._get_of(NETWORK_ROUTERS, router_id, network_id=network_id, fresh=fresh)
 
     async def create_network_router(
         self, network_id: str, router: NetworkRouterRequest
     ) -> NetworkRouter:
         """Create a router. NetBird always creates it enabled: PUT afterwards to disable it."""
-        route = "/api/networks/{network_id}/routers"
-        data = await self._write(
-            "network_routers", "POST", route, path_params={"network_id": network_id}, body=router
-        )
-        return self._parse(NetworkRouter, data, "POST", route)
+        return await self._create_of(NETWORK_ROUTERS, router, network_id=network_id)
 
     async def update_network_router(
         self, network_id: str, router_id: str, router: NetworkRouterRequest
     ) -> NetworkRouter:
-        route = "/api/networks/{network_id}/routers/{id}"
-        data = await self._write(
-            "network_routers",
-            "PUT",
-            route,
-            path_params={"network_id": network_id, "id": router_id},
-            body=router,
-        )
-        return self._parse(NetworkRouter, data, "PUT", route)
+        return await self._update_of(NETWORK_ROUTERS, router_id, router, network_id=network_id)
 
     async def delete_network_router(self, network_id: str, router_id: str) -> None:
-        await self._write(
-            "network_routers",
-            "DELETE",
-            "/api/networks/{network_id}/routers/{id}",
-            path_params={"network_id": network_id, "id": router_id},
-        )
+        await self._delete_of(NETWORK_ROUTERS, router_id, network_id=network_id)
 
     # ------------------------------------------------------------------ peers
 
     async def list_peers(self, *, fresh: bool = False) -> list[Peer]:
-        return await self._list("peers", "/api/peers", Peer, fresh=fresh)
+        return await self._list_of(PEERS, fresh=fresh)
 
     async def get_peer(self, peer_id: str, *, fresh: bool = False) -> Peer:
-        return await self._get(
-            "peers", "/api/peers", "/api/peers/{id}", Peer, {}, peer_id, fresh=fresh
-        )
+        return await self._get_of(PEERS, peer_id, fresh=fresh)
 
     async def list_accessible_peers(self, peer_id: str) -> list[AccessiblePeer]:
         """The peers `peer_id` may connect to under the current policies (not cached)."""
@@ -696,39 +680,26 @@ class NetBirdClient:
     # ------------------------------------------------------------------ DNS nameserver groups
 
     async def list_nameserver_groups(self) -> list[NameserverGroup]:
-        return await self._list("nameserver_groups", "/api/dns/nameservers", NameserverGroup)
+        return await self._list_of(NAMESERVER_GROUPS)
 
     async def get_nameserver_group(self, group_id: str, *, fresh: bool = False) -> NameserverGroup:
-        return await self._get(
-            "nameserver_groups",
-            "/api/dns/nameservers",
-            "/api/dns/nameservers/{id}",
-            NameserverGroup,
-            {},
-            group_id,
-            fresh=fresh,
-        )
+        return await self._get_of(NAMESERVER_GROUPS, group_id, fresh=fresh)
 
     async def create_nameserver_group(self, group: NameserverGroupRequest) -> NameserverGroup:
-        data = await self._write("nameserver_groups", "POST", "/api/dns/nameservers", body=group)
-        return self._parse(NameserverGroup, data, "POST", "/api/dns/nameservers")
+        return await self._create_of(NAMESERVER_GROUPS, group)
 
     async def update_nameserver_group(
         self, group_id: str, group: NameserverGroupRequest
     ) -> NameserverGroup:
-        route = "/api/dns/nameservers/{id}"
-        data = await self._write(
-            "nameserver_groups", "PUT", route, path_params={"id": group_id}, body=group
-        )
-        return self._parse(NameserverGroup, data, "PUT", route)
+        return await self._update_of(NAMESERVER_GROUPS, group_id, group)
 
     async def delete_nameserver_group(self, group_id: str) -> None:
-        await self._write(
-            "nameserver_groups",
-            "DELETE",
-            "/api/dns/nameservers/{id}",
-            path_params={"id": group_id},
-        )
+        await self._delete_of(NAMESERVER_GROUPS, group_id)
+
+
+def _params(network_id: str | None) -> dict[str, str]:
+    """Path parameters of a collection that may live inside a network."""
+    return {} if network_id is None else {"network_id": network_id}
 
 
 def policy_dropped_ids(sent: PolicyRequest, stored: Policy) -> dict[str, list[str]]:

@@ -388,15 +388,20 @@ class SetupKey(_SetupKeyFields):
     key: str = Field(default="", repr=False)
 
 
+def hidden_key(value: SecretStr) -> str:
+    """What NetBird shows of a stored key (its HiddenKey): the first 5 characters and ****."""
+    return value.get_secret_value()[:5] + "****"
+
+
 class SetupKeyCreated(_SetupKeyFields):
     """The create response: the only time NetBird returns the plain key."""
 
     key: SecretStr
 
     def as_setup_key(self) -> SetupKey:
-        """The same object as later reads show it, without the secret."""
+        """The same object as later reads show it: a 5-character prefix and "****"."""
         fields = self.model_dump(exclude={"key"})
-        return SetupKey.model_validate(fields)
+        return SetupKey.model_validate({**fields, "key": hidden_key(self.key)})
 
 
 # --------------------------------------------------------------------------- networks

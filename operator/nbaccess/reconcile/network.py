@@ -387,8 +387,9 @@ class NetworkReconciler:
         if network is None:
             return
         try:
-            resources = await nb.list_network_resources(network.id)
-            routers = await nb.list_network_routers(network.id)
+            # NetBird's word, not the cache's: what is in the network decides what goes.
+            resources = await nb.list_network_resources(network.id, fresh=True)
+            routers = await nb.list_network_routers(network.id, fresh=True)
         except nb_errors.NotFound:
             return
         except nb_errors.NetBirdError as exc:

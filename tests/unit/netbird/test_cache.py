@@ -38,6 +38,9 @@ class GroupsServer:
         if request.method == "PUT":
             self.groups[group_id] = {"id": group_id, **json.loads(request.content)}
             return httpx.Response(200, json=self.groups[group_id])
+        if request.method == "DELETE":
+            self.groups.pop(group_id, None)
+            return httpx.Response(200, json={})
         return httpx.Response(405)
 
 
@@ -65,17 +68,35 @@ async def test_list_is_reloaded_after_the_ttl(harness):
     assert h.seen() == [("GET", "/api/groups"), ("GET", "/api/groups")]
 
 
-async def test_a_write_invalidates_the_kind(harness):
+async def test_our_writes_update_the_cached_list_in_place(harness):
     server = GroupsServer(2)
     h = harness(server, list_cache_ttl=30)
     assert (await h.client.get_group("g1")).peers == []
     await h.client.update_group("g1", GroupRequest(name="group-1", peers=["p9"], resources=[]))
     assert (await h.client.get_group("g1")).peers == ["p9"]
-    assert h.seen() == [
-        ("GET", "/api/groups"),
-        ("PUT", "/api/groups/g1"),
-        ("GET", "/api/groups"),
+    created = [
+        await h.client.create_group(GroupRequest(name=f"new-{i}", peers=[], resources=[]))
+        for i in range(5)
     ]
+    await h.client.delete_group("g0")
+    names = {g.name for g in await h.client.list_groups()}
+    assert names == {"group-1", *(g.name for g in created)}
+    # One list read, however many writes: N creates are N POSTs, not N POSTs and N lists.
+    assert h.seen().count(("GET", "/api/groups")) == 1
+
+
+async def test_a_failed_write_is_read_again_since_it_may_have_landed(harness):
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json=[])
+        return httpx.Response(500, json={"message": "internal error", "code": 500})
+
+    h = harness(handler, list_cache_ttl=30)
+    await h.client.list_groups()
+    with pytest.raises(errors.ServerError):
+        await h.client.create_group(GroupRequest(name="x", peers=[], resources=[]))
+    await h.client.list_groups()
+    assert h.seen().count(("GET", "/api/groups")) == 2
 
 
 async def test_a_just_created_object_is_never_reported_missing(harness):
