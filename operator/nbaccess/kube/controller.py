@@ -29,11 +29,12 @@ from nbaccess.metrics import Liveness, Metrics
 from nbaccess.netbird.client import NetBirdClient
 from nbaccess.reconcile.kinds import KindReconciler, Pass, StatusRecorder
 from nbaccess.reconcile.objects import StoredObject
-from nbaccess.reconcile.outcome import ReconcileError
+from nbaccess.reconcile.outcome import Outcome, ReconcileError
 from nbaccess.reconcile.ownership import DEFAULT_CLUSTER, recorded_id
 from nbaccess.reconcile.passes import EventSpec, PassResult, converge_once, finalize_once, utcnow
 from nbaccess.reconcile.refs import CrDirectory, CrKey, CrState
-from nbaccess.reconcile.schedule import FINALIZER, after_pass, needs_pass
+from nbaccess.reconcile.schedule import FINALIZER, after_pass, deleting_dependants, needs_pass
+from nbaccess.reconcile.status import build_status, condition
 from nbaccess.reconcile.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
@@ -113,19 +114,29 @@ class Controller:
         self._seen(obj)
 
     def gone(self, key: CrKey) -> None:
+        released = self.tracker.dependencies(key)
         self.store.remove(key)
         self.queue.discard(key)
         self.tracker.forget(key)
         self.metrics.forget_object(key.kind, key.namespace, key.name)
+        self._wake_deletions(released)
+
+    def _wake_deletions(self, dependencies: set[CrKey]) -> None:
+        # A dependency being deleted waited for its dependants; one of them let go of it.
+        for dep in dependencies:
+            stored = self.store.get(dep)
+            if stored is not None and stored.deleting:
+                self.queue.add(dep)
 
     def _track_references(self, obj: StoredObject) -> None:
         kind = self.kinds[obj.key.kind]
         try:
             parsed = kind.parse(obj.spec)
         except ReconcileError:
-            self.tracker.references(obj.key, [])
+            self._wake_deletions(self.tracker.references(obj.key, []))
             return
-        self.tracker.references(obj.key, list(kind.references(obj.key.namespace, parsed)))
+        deps = list(kind.references(obj.key.namespace, parsed))
+        self._wake_deletions(self.tracker.references(obj.key, deps))
 
     def _seen(self, obj: StoredObject) -> None:
         self.tracker.seen(obj.key, obj.ready, obj.reason)
@@ -218,6 +229,12 @@ class Controller:
         if FINALIZER not in obj.finalizers:
             return  # not ours to hold up (or already released)
         kind = self.kinds[obj.key.kind]
+        going = deleting_dependants(obj.key, self.tracker.referrers(obj.key), self.store.get)
+        if going:
+            # NetBird would refuse ("linked to ..."): wait for them to go, without asking it.
+            # `gone()` queues this deletion again when the last of them is gone.
+            await self._say_deletion_waits(obj, going)
+            return
         current = self._pass(obj)
         result = await finalize_once(kind, self.netbird(), current, obj.spec)
         if result.done:
@@ -235,6 +252,16 @@ class Controller:
             self.queue.add_after(
                 obj.key, (result.outcome.retry_at - dt.datetime.now(dt.UTC)).total_seconds()
             )
+
+    async def _say_deletion_waits(self, obj: StoredObject, going: list[CrKey]) -> None:
+        names = ", ".join(str(k) for k in going[:5]) + (" ..." if len(going) > 5 else "")
+        message = f"deletion waits: {names} still reference it and are being deleted first"
+        ready = condition(obj.status, "Ready") or {}
+        if (ready.get("reason"), ready.get("message")) == ("DeletionBlocked", message):
+            return
+        outcome = Outcome(Phase.PROGRESSING, "DeletionBlocked", message)
+        status = build_status(outcome, obj.status, generation=obj.generation, now=utcnow())
+        await self._write_status(obj.key, status)
 
     # ------------------------------------------------------------------ writing
 

@@ -29,12 +29,21 @@ class Tracker:
         # Told the kind whenever a readiness changes, e.g. to refresh nbaccess_resources.
         self.on_readiness: Callable[[str], None] | None = None
 
-    def references(self, referrer: CrKey, dependencies: list[CrKey]) -> None:
-        for old in self._references.get(referrer, set()) - set(dependencies):
+    def references(self, referrer: CrKey, dependencies: list[CrKey]) -> set[CrKey]:
+        """Record what `referrer` references now; returns the dependencies it dropped."""
+        dropped = self._references.get(referrer, set()) - set(dependencies)
+        for old in dropped:
             self._referrers[old].discard(referrer)
         self._references[referrer] = set(dependencies)
         for dep in dependencies:
             self._referrers[dep].add(referrer)
+        return dropped
+
+    def referrers(self, dependency: CrKey) -> list[CrKey]:
+        return sorted(self._referrers.get(dependency, ()), key=str)
+
+    def dependencies(self, referrer: CrKey) -> set[CrKey]:
+        return set(self._references.get(referrer, ()))
 
     def waiting_for(self, dependency: CrKey) -> list[CrKey]:
         """Referrers with no verdict yet or waiting on a dependency."""

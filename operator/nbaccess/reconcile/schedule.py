@@ -13,12 +13,13 @@ would loop.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from nbaccess.conditions import Phase
 from nbaccess.reconcile.objects import StoredObject
 from nbaccess.reconcile.outcome import Outcome
+from nbaccess.reconcile.refs import CrKey
 from nbaccess.resources.kinds import GROUP
 
 FINALIZER = f"{GROUP}/finalizer"
@@ -56,6 +57,23 @@ def needs_pass(old: StoredObject | None, new: StoredObject) -> bool:
         or _requests(new) != _requests(old)
         or FINALIZER not in new.finalizers
     )
+
+
+def deleting_dependants(
+    key: CrKey, referrers: Sequence[CrKey], lookup: Callable[[CrKey], StoredObject | None]
+) -> list[CrKey]:
+    """Referrers of `key` that are being deleted themselves: its deletion waits for them.
+
+    Deleting a group together with the policies and keys that use it would otherwise cost a
+    refused DELETE ("group has been linked to ...") and a backoff per object, in a loop.
+    A referrer that stays is not waited for: NetBird decides (it may no longer reference it).
+    """
+    going = []
+    for referrer in referrers:
+        obj = lookup(referrer)
+        if obj is not None and obj.deleting and referrer != key:
+            going.append(referrer)
+    return going
 
 
 @dataclass(frozen=True)
