@@ -23,6 +23,7 @@ from tests.chaos.audit import Audit, audit, crs
 from tests.chaos.churn import Driver, Tier
 from tests.chaos.proxy import FaultMix, FaultProxy
 from tests.e2e.harness import NetBirdApi
+from tests.e2e.kubectl import Kubectl
 from tests.e2e.operator_process import OperatorProcess, start_operator
 from tests.e2e.stack import Stack
 
@@ -243,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
 
     stack = session_stack()
     stack.start()
+    assert stack.kube is not None
+    Kubectl(stack.binaries.kubectl, stack.kube.kubeconfig).apply_crds()
     folder = Path(stack.workdir) / "chaos"
     folder.mkdir(exist_ok=True)
     reports = []
