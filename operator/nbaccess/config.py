@@ -81,6 +81,11 @@ class Settings(BaseSettings):
         gt=0,
         description="Longest wait between retries of an object that keeps failing (backoff cap).",
     )
+    nbaccess_health_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description="How often routing-peer health is read for every network (default 30).",
+    )
     nbaccess_workers: int = Field(
         default=8, ge=1, le=256, description="How many passes run at the same time."
     )

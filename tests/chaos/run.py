@@ -214,7 +214,7 @@ def _next(rng: random.Random, every: tuple[float, float] | None) -> float | None
 
 LARGE = (
     Scenario("faults", tiers=30, churn_seconds=90, kill_every=None, seed=11),
-    Scenario("faults+kills+churn", tiers=40, churn_seconds=300, kill_every=(3.0, 12.0), seed=12),
+    Scenario("faults+kills+churn", tiers=40, churn_seconds=300, kill_every=(2.0, 8.0), seed=12),
 )
 
 

@@ -27,11 +27,13 @@ from nbaccess.kube.store import ObjectStore
 from nbaccess.kube.tracker import Tracker
 from nbaccess.metrics import Liveness, Metrics
 from nbaccess.netbird.client import NetBirdClient
-from nbaccess.reconcile.kinds import KindReconciler, Pass, StatusRecorder
+from nbaccess.reconcile import drift
+from nbaccess.reconcile.events import EventSpec
+from nbaccess.reconcile.kinds import KindReconciler, Pass, StatusRecorder, Watched
 from nbaccess.reconcile.objects import StoredObject
 from nbaccess.reconcile.outcome import Outcome, ReconcileError
 from nbaccess.reconcile.ownership import DEFAULT_CLUSTER, recorded_id
-from nbaccess.reconcile.passes import EventSpec, PassResult, converge_once, finalize_once, utcnow
+from nbaccess.reconcile.passes import PassResult, converge_once, finalize_once, utcnow
 from nbaccess.reconcile.refs import CrDirectory, CrKey, CrState
 from nbaccess.reconcile.schedule import FINALIZER, after_pass, deleting_dependants, needs_pass
 from nbaccess.reconcile.status import build_status, condition
@@ -91,6 +93,8 @@ class Controller:
         self.liveness = liveness
         self.directory = StoreDirectory(store, self.kinds)
         self._events: set[asyncio.Task[None]] = set()
+        # What each object's last pass saw in NetBird (drift.py): the sweep's reference.
+        self.observed: dict[CrKey, dict[str, str]] = {}
         tracker.wake = self._wake
 
     # ------------------------------------------------------------------ the watch
@@ -117,6 +121,7 @@ class Controller:
         released = self.tracker.dependencies(key)
         self.store.remove(key)
         self.queue.discard(key)
+        self.observed.pop(key, None)
         self.tracker.forget(key)
         self.metrics.forget_object(key.kind, key.namespace, key.name)
         self._wake_deletions(released)
@@ -210,6 +215,7 @@ class Controller:
             time.monotonic() - started,
         )
         await self._write_status(obj.key, result.status)
+        self.observed[obj.key] = result.outcome.observed
         self._log(kind, current, result)
         self._post(obj, result.events)
         for name, value in result.outcome.measurements.items():
@@ -262,6 +268,65 @@ class Controller:
         outcome = Outcome(Phase.PROGRESSING, "DeletionBlocked", message)
         status = build_status(outcome, obj.status, generation=obj.generation, now=utcnow())
         await self._write_status(obj.key, status)
+
+    # ------------------------------------------------------------------ the sweep
+
+    async def sweep(self, kind: KindReconciler[Any]) -> int:
+        """Compare every object of `kind` with one fresh list per collection it observes;
+        queue those that drifted, are not Ready, or have a twin. Returns how many."""
+        found = await drift.survey(self.netbird(), kind.surveyed)
+        queued: set[CrKey] = set()
+        for obj in self.store.of_kind(kind.kind):
+            if obj.deleting:
+                continue
+            if (
+                not obj.ready
+                or drift.drifted(self.observed.get(obj.key), found)
+                or await kind.drift_elsewhere(self._pass(obj), obj.spec)
+            ):
+                queued.add(obj.key)
+        for object_id, claim in (found.claims.get(kind.claimed_in or "") or {}).items():
+            # Ours by claim but recorded by nobody: a twin its claimant's pass removes.
+            stored = self.store.get(CrKey(kind.kind, claim.namespace, claim.name))
+            if claim.cluster != self.cluster or stored is None or stored.deleting:
+                continue
+            if recorded_id(dict(stored.status), stored.uid) != object_id:
+                queued.add(stored.key)
+        for key in queued:
+            self.queue.add(key)
+        return len(queued)
+
+    # ------------------------------------------------------------------ monitors
+
+    async def monitor(self, kind: KindReconciler[Any]) -> None:
+        """Read what changes on its own (routing peers) for every object of `kind` at once;
+        write status only where it says something new, and keep the gauges current."""
+        watched = [
+            Watched(self._pass(obj), obj.spec)
+            for obj in self.store.of_kind(kind.kind)
+            if obj.ready and not obj.deleting
+        ]
+        if not watched:
+            return
+        for reading in await kind.monitor(self.netbird(), watched):
+            for name, value in reading.measurements.items():
+                self.metrics.set_object_gauge(
+                    name, kind.kind, reading.key.namespace, reading.key.name, value
+                )
+            stored = self.store.get(reading.key)
+            if reading.patch is None or stored is None:
+                continue
+            await self._write_status(reading.key, reading.patch)
+            self._post(stored, reading.events)
+            for event in reading.events:
+                log.log(
+                    logging.INFO if event.type == "Normal" else logging.WARNING,
+                    "%s %s/%s: %s",
+                    kind.kind,
+                    reading.key.namespace,
+                    reading.key.name,
+                    event.message,
+                )
 
     # ------------------------------------------------------------------ writing
 

@@ -33,8 +33,10 @@ from nbaccess.kube.store import ObjectStore
 from nbaccess.kube.tracker import Tracker
 from nbaccess.metrics import Liveness, Metrics, serve
 from nbaccess.netbird.client import ClientOptions, NetBirdClient, RequestRecord
+from nbaccess.netbird.errors import NetBirdError
 from nbaccess.netbird.redact import RedactingFilter
 from nbaccess.reconcile.kinds import KindReconciler
+from nbaccess.reconcile.outcome import ReconcileError
 from nbaccess.reconcile.ownership import Claim
 from nbaccess.reconcile.refs import CrKey
 from nbaccess.reconcile.registry import all_kinds
@@ -91,13 +93,27 @@ async def _heartbeat(liveness: Liveness) -> None:
 async def _sweep(
     controller: Controller, kinds: Sequence[KindReconciler[Any]], every: float
 ) -> None:
-    """Once per interval, every object of every kind is looked at again (drift, retries of
-    Stalled objects whose cause may have gone away)."""
+    """Once per interval, every kind is compared with one fresh list per NetBird collection
+    its passes observe; only drifted, not-Ready or twinned objects get a pass."""
     while True:
         await asyncio.sleep(every)
         for kind in kinds:
-            for obj in controller.store.of_kind(kind.kind):
-                controller.queue.add(obj.key)
+            try:
+                queued = await controller.sweep(kind)
+            except (NetBirdError, ReconcileError) as exc:
+                log.warning("resync of %s failed, tried again next time: %s", kind.kind, exc)
+                continue
+            if queued:
+                log.debug("resync of %s: %d objects to pass", kind.kind, queued)
+
+
+async def _monitor(controller: Controller, kind: KindReconciler[Any], every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await controller.monitor(kind)
+        except (NetBirdError, ReconcileError) as exc:
+            log.warning("reading %s health failed, tried again next time: %s", kind.kind, exc)
 
 
 async def _prime(
@@ -203,6 +219,13 @@ async def run_operator(
                 tasks.append(
                     asyncio.create_task(_sweep(controller, kinds, settings.nbaccess_resync_seconds))
                 )
+                tasks += [
+                    asyncio.create_task(
+                        _monitor(controller, kind, settings.nbaccess_health_seconds or every)
+                    )
+                    for kind in kinds
+                    if (every := kind.monitor_seconds) is not None
+                ]
                 await kopf.operator(
                     registry=build_registry(kinds, controller, namespaces),
                     standalone=True,

@@ -16,8 +16,8 @@ from nbaccess.conditions import Phase
 from nbaccess.netbird.client import NetBirdClient
 from nbaccess.netbird.errors import NetBirdError
 from nbaccess.netbird.models import Group, GroupRequest
-from nbaccess.reconcile import engine
-from nbaccess.reconcile.kinds import Pass
+from nbaccess.reconcile import drift, engine
+from nbaccess.reconcile.kinds import Pass, Reading, Watched
 from nbaccess.reconcile.outcome import Outcome, Permanent
 from nbaccess.reconcile.ownership import Identity
 from nbaccess.reconcile.refs import CrKey
@@ -101,6 +101,15 @@ async def _observe(nb: NetBirdClient, name: str) -> Group:
 class GroupReconciler:
     kind = GROUP_KIND
     plural = "netbirdgroups"
+    surveyed: tuple[str, ...] = ("groups",)
+    claimed_in: str | None = None
+    monitor_seconds: float | None = None
+
+    async def monitor(self, nb: NetBirdClient, watched: Sequence[Watched]) -> list[Reading]:
+        return []
+
+    async def drift_elsewhere(self, current: Pass, spec: Mapping[str, Any]) -> bool:
+        return False
 
     def parse(self, spec: Mapping[str, Any]) -> NetBirdGroupSpec:
         return parse_spec(NetBirdGroupSpec, spec)
@@ -153,6 +162,7 @@ class GroupReconciler:
                 "observedOnly": True if observed else None,
             },
             changes=changes,
+            observed=drift.observed("groups", group),
         )
 
     async def finalize(self, nb: NetBirdClient, current: Pass, spec: NetBirdGroupSpec) -> None:

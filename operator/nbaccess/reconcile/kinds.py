@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from nbaccess.netbird.client import NetBirdClient
+from nbaccess.reconcile.events import EventSpec
 from nbaccess.reconcile.outcome import Outcome
 from nbaccess.reconcile.ownership import DEFAULT_CLUSTER, Claim
 from nbaccess.reconcile.refs import CrDirectory, CrKey
@@ -84,11 +85,45 @@ class Pass:
         return str(value) if value else None
 
 
+@dataclass(frozen=True)
+class Watched:
+    """One object a monitor reads: its pass inputs (status, id) and its raw spec."""
+
+    current: Pass
+    spec: Mapping[str, Any]
+
+
+@dataclass
+class Reading:
+    """What one monitor read found for one object."""
+
+    key: CrKey
+    # Status fields to merge, or None when nothing worth a write changed.
+    patch: dict[str, Any] | None
+    events: list[EventSpec] = field(default_factory=list)
+    measurements: dict[str, float] = field(default_factory=dict)
+
+
 class KindReconciler(Protocol[SpecT]):
     """One custom resource kind: how to read its spec, converge it and let it go."""
 
     kind: str
     plural: str
+    # The NetBird collections its passes observe: what the resync sweep lists for it.
+    surveyed: tuple[str, ...]
+    # The collection whose objects carry this kind's claim, if any (twins are found there).
+    claimed_in: str | None
+
+    # Seconds between reads of what changes on its own (routing peers); None: nothing does.
+    monitor_seconds: float | None
+
+    async def drift_elsewhere(self, current: Pass, spec: Mapping[str, Any]) -> bool:
+        """Drift the NetBird survey cannot see (a setup key's Secret); cheap, read only."""
+        ...
+
+    async def monitor(self, nb: NetBirdClient, watched: Sequence[Watched]) -> list[Reading]:
+        """Read, for all these objects at once, what changes on its own; no NetBird writes."""
+        ...
 
     def parse(self, spec: Mapping[str, Any]) -> SpecT:
         """The typed spec; raises Permanent("InvalidSpec", ...) naming the field."""

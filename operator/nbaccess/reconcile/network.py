@@ -30,13 +30,14 @@ from nbaccess.netbird.models import (
     NetworkResourceRequest,
     NetworkRouterRequest,
 )
-from nbaccess.reconcile import engine
-from nbaccess.reconcile.kinds import Pass
+from nbaccess.reconcile import drift, engine
+from nbaccess.reconcile.events import condition_flips
+from nbaccess.reconcile.kinds import Pass, Reading, Watched
 from nbaccess.reconcile.network_health import (
-    HIGHLY_AVAILABLE,
-    ROUTING_PEERS_HEALTHY,
+    HEALTH_CONDITIONS,
     Health,
-    recheck_after,
+    health_patch,
+    read_source,
     routing_peers,
 )
 from nbaccess.reconcile.network_resources import (
@@ -53,9 +54,6 @@ from nbaccess.reconcile.refs import CrKey
 from nbaccess.reconcile.resolve import NETWORK_KIND, group_ids, group_keys, peer_ids
 from nbaccess.reconcile.specs import parse_spec
 from nbaccess.resources.network import NetBirdNetworkSpec, NetworkRouter
-
-HEALTH_CONDITIONS = (ROUTING_PEERS_HEALTHY, HIGHLY_AVAILABLE)
-
 
 NETWORK_IDENTITY: Identity[Network] = Identity(
     kind="network",
@@ -223,6 +221,45 @@ def carried_health(previous: Mapping[str, Any]) -> tuple[list[Condition], dict[s
 class NetworkReconciler:
     kind = NETWORK_KIND
     plural = "netbirdnetworks"
+    surveyed: tuple[str, ...] = ("networks", "network_resources", "network_routers")
+    claimed_in: str | None = "networks"
+    monitor_seconds: float | None = 30.0
+
+    async def drift_elsewhere(self, current: Pass, spec: Mapping[str, Any]) -> bool:
+        return False
+
+    async def monitor(self, nb: NetBirdClient, watched: Sequence[Watched]) -> list[Reading]:
+        """Routing-peer health of every network at once, from three lists."""
+        try:
+            source = await read_source(nb)
+        except nb_errors.NetBirdError as exc:
+            raise engine.classify(exc, "reading routing peers") from exc
+        readings = []
+        for item in watched:
+            current = item.current
+            health = source.health(current.known_id) if current.known_id else None
+            if health is None:
+                continue  # not created yet, or deleted outside Git: its pass says so
+            try:
+                spec = self.parse(item.spec)
+            except ReconcileError:
+                continue
+            conditions = health.conditions(_min_connected(spec))
+            readings.append(
+                Reading(
+                    CrKey(self.kind, current.namespace, current.name),
+                    health_patch(
+                        current.previous_status,
+                        health,
+                        _min_connected(spec),
+                        generation=current.generation,
+                        now=current.clock(),
+                    ),
+                    condition_flips(current.previous_status, conditions),
+                    health.measurements(),
+                )
+            )
+        return readings
 
     def parse(self, spec: Mapping[str, Any]) -> NetBirdNetworkSpec:
         return parse_spec(NetBirdNetworkSpec, spec)
@@ -274,6 +311,7 @@ class NetworkReconciler:
             stored = await self._resources(nb, current, network_id, resolved, known, changes)
             await self._routers(nb, network_id, resolved, known, changes)
             health = await read_health(nb, network_id)
+            seen = await self._seen(nb, result.observed, network_id)
         except ReconcileError as err:
             return await self._failed(nb, current, spec, err, network_id, known, changes)
         status = {
@@ -281,7 +319,7 @@ class NetworkReconciler:
             "routers": [{"name": n, "id": known.routers[n]} for n in resolved.routers] or None,
             "adopted": known.adopted or None,
             **health.status(),
-            "recheckAfter": recheck_after(current.now),
+            "recheckAfter": None,
         }
         return Outcome(
             Phase.READY,
@@ -294,7 +332,26 @@ class NetworkReconciler:
             changes=changes,
             measurements=health.measurements(),
             warnings=[f.message for f in object_rules.network_risks(spec)] + result.warnings,
+            observed=seen,
         )
+
+    @staticmethod
+    async def _seen(nb: NetBirdClient, network: Network, network_id: str) -> dict[str, str]:
+        """The network and everything in it, as the sweep will read them (from the cache:
+        our writes are in it already)."""
+        try:
+            # Again: the network lists its resources' and routers' ids, which this pass
+            # may have just changed.
+            network = await nb.get_network(network_id)
+            resources = await nb.list_network_resources(network_id)
+            routers = await nb.list_network_routers(network_id)
+        except nb_errors.NetBirdError:
+            return {}  # no record: the next sweep passes it again
+        return {
+            **drift.observed("networks", network),
+            **drift.observed("network_resources", *resources),
+            **drift.observed("network_routers", *routers),
+        }
 
     async def _resources(
         self,
@@ -367,7 +424,6 @@ class NetworkReconciler:
                 health = None
         if health is not None:
             outcome.status.update(health.status())
-            outcome.status["recheckAfter"] = recheck_after(current.now)
             outcome.conditions = health.conditions(_min_connected(spec))
             outcome.measurements = health.measurements()
         else:

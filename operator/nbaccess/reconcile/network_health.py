@@ -3,23 +3,27 @@
 Health is about the data plane, so it never changes Ready: a network whose config is applied
 but whose routing peers are all offline is Ready=True with RoutingPeersHealthy=False. It is
 decided here from plain NetBird data so every threshold is tested without a server.
+
+Peers come and go on their own, so health is read again every few seconds for every network
+at once (`read_source`: networks, routers and peers, three lists whatever the number of
+networks) and status is written only when what it says changed (`health_patch`), not at
+every read: a connected peer's lastSeen moving is not news.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from nbaccess.conditions import Condition, timestamp
+from nbaccess.conditions import Condition, merge_conditions, timestamp
+from nbaccess.netbird.client import NetBirdClient
 from nbaccess.netbird.models import NetworkRouter, Peer
 
 ROUTING_PEERS_HEALTHY = "RoutingPeersHealthy"
 HIGHLY_AVAILABLE = "HighlyAvailable"
-# How often health is read again without any change to the CR: peers come and go on their
-# own, and the condition and the gauges are only as fresh as the last read.
-RECHECK_SECONDS = 30.0
+HEALTH_CONDITIONS = (ROUTING_PEERS_HEALTHY, HIGHLY_AVAILABLE)
 
 
 def routing_peers(routers: Sequence[NetworkRouter], peers: Sequence[Peer]) -> list[Peer]:
@@ -103,6 +107,69 @@ def _routing_peer(peer: Peer) -> dict[str, Any]:
     return entry
 
 
-def recheck_after(now: dt.datetime) -> str:
-    """When the tick should read health again, as status.recheckAfter."""
-    return timestamp(now + dt.timedelta(seconds=RECHECK_SECONDS))
+@dataclass(frozen=True)
+class HealthSource:
+    """Everything health is read from, for every network at once."""
+
+    router_ids: Mapping[str, Sequence[str]]  # network id -> its routers' ids
+    routers: Mapping[str, NetworkRouter]
+    peers: Sequence[Peer]
+
+    def health(self, network_id: str) -> Health | None:
+        """The network's health, or None when NetBird has no such network (any more)."""
+        ids = self.router_ids.get(network_id)
+        if ids is None:
+            return None
+        routers = [self.routers[i] for i in ids if i in self.routers]
+        return Health(routing_peers(routers, self.peers))
+
+
+async def read_source(nb: NetBirdClient) -> HealthSource:
+    """Three fresh lists: networks (their router ids), every router, every peer."""
+    networks = await nb.list_networks(fresh=True)
+    routers = await nb.list_all_network_routers(fresh=True)
+    peers = await nb.list_peers(fresh=True)
+    return HealthSource(
+        router_ids={n.id: list(n.routers) for n in networks},
+        routers={r.id: r for r in routers},
+        peers=peers,
+    )
+
+
+def _news(status: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What a health update can change that is worth a status write."""
+    conditions = tuple(
+        (c.get("type"), c.get("status"), c.get("reason"), c.get("message"))
+        for c in status.get("conditions") or ()
+        if isinstance(c, Mapping) and c.get("type") in HEALTH_CONDITIONS
+    )
+    peers = tuple(
+        (p.get("id"), p.get("name"), p.get("connected"), p.get("version"))
+        # A connected peer's lastSeen moves all the time; a disconnected one's does not.
+        + (() if p.get("connected") else (p.get("lastSeen"),))
+        for p in status.get("routingPeers") or ()
+        if isinstance(p, Mapping)
+    )
+    return conditions, peers, status.get("connectedRoutingPeers")
+
+
+def health_patch(
+    previous: Mapping[str, Any],
+    health: Health,
+    min_connected: int | None,
+    *,
+    generation: int,
+    now: dt.datetime,
+) -> dict[str, Any] | None:
+    """The status fields to write for a fresh health read, or None when nothing changed."""
+    decided = health.conditions(min_connected)
+    kept = [
+        c
+        for c in previous.get("conditions") or ()
+        if isinstance(c, Mapping) and c.get("type") not in HEALTH_CONDITIONS
+    ]
+    fresh = merge_conditions(previous.get("conditions"), decided, generation=generation, now=now)
+    patch = {"conditions": [*kept, *fresh], **health.status()}
+    if _news({**previous, **patch}) == _news(previous):
+        return None
+    return patch

@@ -66,6 +66,9 @@ class Outcome:
     measurements: dict[str, float] = field(default_factory=dict)
     # Look again no later than this (besides whatever status.recheckAfter says).
     retry_at: dt.datetime | None = None
+    # What the pass saw in NetBird, `<collection>/<id>` -> fingerprint (see drift.py): the
+    # sweep passes the object again only when one of these has changed.
+    observed: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def failed(cls, error: ReconcileError, netbird_id: str | None = None) -> Outcome:

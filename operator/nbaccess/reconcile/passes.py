@@ -12,10 +12,11 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from nbaccess.conditions import Phase
 from nbaccess.netbird.client import NetBirdClient
+from nbaccess.reconcile.events import EventSpec, condition_flips
 from nbaccess.reconcile.kinds import KindReconciler, Pass
 from nbaccess.reconcile.outcome import Outcome, ReconcileError
 from nbaccess.reconcile.status import build_status, condition, parse_timestamp
@@ -27,15 +28,6 @@ Clock = Callable[[], dt.datetime]
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-@dataclass(frozen=True)
-class EventSpec:
-    """A Kubernetes event to post on the object."""
-
-    type: Literal["Normal", "Warning"]
-    reason: str
-    message: str
 
 
 @dataclass
@@ -173,14 +165,4 @@ def pass_events(outcome: Outcome, previous: Mapping[str, Any]) -> list[EventSpec
         for warning in outcome.warnings
         if warning not in known
     ]
-    for cond in outcome.conditions:
-        before = condition(previous, cond.type)
-        if before is not None and before.get("status") != cond.status:
-            events.append(
-                EventSpec(
-                    "Normal" if cond.status == "True" else "Warning",
-                    cond.reason,
-                    f"{cond.type} is {cond.status}: {cond.message}"[:1000],
-                )
-            )
-    return events
+    return events + condition_flips(previous, outcome.conditions)

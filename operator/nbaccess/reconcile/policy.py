@@ -22,8 +22,8 @@ from nbaccess.netbird.models import (
     PortRange,
     ResourceRef,
 )
-from nbaccess.reconcile import engine
-from nbaccess.reconcile.kinds import Pass
+from nbaccess.reconcile import drift, engine
+from nbaccess.reconcile.kinds import Pass, Reading, Watched
 from nbaccess.reconcile.outcome import DependencyNotReady, Outcome, Permanent, Transient
 from nbaccess.reconcile.ownership import Identity, read_claim, with_claim, without_claim
 from nbaccess.reconcile.refs import CrDirectory, CrKey
@@ -192,6 +192,15 @@ def other_access_is_ready(directory: CrDirectory, me: CrKey) -> bool:
 class PolicyReconciler:
     kind = POLICY_KIND
     plural = "netbirdpolicies"
+    surveyed: tuple[str, ...] = ("policies",)
+    monitor_seconds: float | None = None
+    claimed_in: str | None = "policies"
+
+    async def drift_elsewhere(self, current: Pass, spec: Mapping[str, Any]) -> bool:
+        return False
+
+    async def monitor(self, nb: NetBirdClient, watched: Sequence[Watched]) -> list[Reading]:
+        return []
 
     def parse(self, spec: Mapping[str, Any]) -> NetBirdPolicySpec:
         return parse_spec(NetBirdPolicySpec, spec)
@@ -302,6 +311,7 @@ class PolicyReconciler:
                 status=status,
                 warnings=warnings,
                 changes=changes,
+                observed=drift.observed("policies", stored),
             )
         message = f"policy {name!r} ({stored.id}) in sync"
         if expired:
@@ -314,6 +324,7 @@ class PolicyReconciler:
             status=status,
             warnings=warnings,
             changes=changes,
+            observed=drift.observed("policies", stored),
         )
 
     async def finalize(self, nb: NetBirdClient, current: Pass, spec: NetBirdPolicySpec) -> None:

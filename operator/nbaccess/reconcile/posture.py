@@ -9,8 +9,8 @@ from nbaccess.access import object_rules
 from nbaccess.conditions import Phase
 from nbaccess.netbird import models as nbm
 from nbaccess.netbird.client import NetBirdClient
-from nbaccess.reconcile import engine
-from nbaccess.reconcile.kinds import Pass
+from nbaccess.reconcile import drift, engine
+from nbaccess.reconcile.kinds import Pass, Reading, Watched
 from nbaccess.reconcile.outcome import Outcome
 from nbaccess.reconcile.ownership import Identity, read_claim, with_claim, without_claim
 from nbaccess.reconcile.refs import CrKey
@@ -138,6 +138,15 @@ class PostureOps:
 class PostureCheckReconciler:
     kind = POSTURE_KIND
     plural = "posturechecks"
+    surveyed: tuple[str, ...] = ("posture_checks",)
+    monitor_seconds: float | None = None
+    claimed_in: str | None = "posture_checks"
+
+    async def drift_elsewhere(self, current: Pass, spec: Mapping[str, Any]) -> bool:
+        return False
+
+    async def monitor(self, nb: NetBirdClient, watched: Sequence[Watched]) -> list[Reading]:
+        return []
 
     def parse(self, spec: Mapping[str, Any]) -> cr.PostureCheckSpec:
         return parse_spec(cr.PostureCheckSpec, spec)
@@ -168,6 +177,7 @@ class PostureCheckReconciler:
             netbird_id=result.object_id,
             changes=engine.describe_changes(result),
             warnings=[f.message for f in object_rules.posture_check_risks(spec)] + result.warnings,
+            observed=drift.observed("posture_checks", result.observed),
         )
 
     async def finalize(self, nb: NetBirdClient, current: Pass, spec: cr.PostureCheckSpec) -> None:

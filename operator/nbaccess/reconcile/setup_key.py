@@ -68,9 +68,9 @@ from nbaccess.conditions import Phase, timestamp
 from nbaccess.netbird import errors as nb_errors
 from nbaccess.netbird.client import NetBirdClient
 from nbaccess.netbird.models import SetupKey, SetupKeyCreate, SetupKeyUpdate
-from nbaccess.reconcile import engine
+from nbaccess.reconcile import drift, engine
 from nbaccess.reconcile.engine import classify
-from nbaccess.reconcile.kinds import Pass
+from nbaccess.reconcile.kinds import Pass, Reading, Watched
 from nbaccess.reconcile.outcome import Outcome, Permanent, ReconcileError, Transient
 from nbaccess.reconcile.ports import SecretRef, SecretStore
 from nbaccess.reconcile.refs import CrKey
@@ -430,6 +430,8 @@ class Step:
     grace: dt.timedelta
     changes: list[str] = field(default_factory=list)
     observed: SetupKey | None = None
+    # The previous key as last read, while it is in its grace period.
+    previous: SetupKey | None = None
     secret_prefix: str | None = None
     # Why this pass creates a key (for the event that says it did).
     reasons: list[str] = field(default_factory=list)
@@ -442,6 +444,21 @@ class Step:
 class SetupKeyReconciler:
     kind = KIND
     plural = "setupkeys"
+    surveyed: tuple[str, ...] = ("setup_keys",)
+    claimed_in: str | None = None
+    monitor_seconds: float | None = None
+
+    async def monitor(self, nb: NetBirdClient, watched: Sequence[Watched]) -> list[Reading]:
+        return []
+
+    async def drift_elsewhere(self, current: Pass, spec: Mapping[str, Any]) -> bool:
+        """The Secret deleted, emptied or overwritten since the last pass: NetBird cannot
+        show that, and peers could no longer enrol, so it is read (one GET) at every sweep."""
+        try:
+            prefix = await self._step_secret(current, self.parse(spec)).read_prefix()
+        except ReconcileError:
+            return True
+        return prefix != current.previous_status.get("keyPrefix")
 
     def __init__(self, secrets: SecretStore) -> None:
         self.secrets = secrets
@@ -464,6 +481,9 @@ class SetupKeyReconciler:
             owner_uid=current.uid,
         )
 
+    def _step_secret(self, current: Pass, spec: SetupKeySpec) -> Publisher:
+        return Publisher(self.secrets, self.secret_ref(current, spec))
+
     def _step(self, nb: NetBirdClient, current: Pass, spec: SetupKeySpec) -> Step:
         return Step(
             current=current,
@@ -485,6 +505,7 @@ class SetupKeyReconciler:
             outcome.changes = step.changes
         outcome.status = step.record.as_status(current.now)
         outcome.warnings = [f.message for f in object_rules.setup_key_risks(spec)]
+        outcome.observed = drift.observed("setup_keys", step.observed, step.previous)
         return outcome
 
     async def _converge(self, nb: NetBirdClient, step: Step) -> Outcome:
@@ -663,7 +684,7 @@ class SetupKeyReconciler:
             return
         if groups is None:
             return
-        previous = await step.keys.get(record.previous_id)
+        previous = step.previous = await step.keys.get(record.previous_id)
         if previous is None:
             record.previous_id, record.revoke_after = None, None
         elif not previous.revoked and previous.auto_groups != groups:

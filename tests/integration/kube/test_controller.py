@@ -4,6 +4,8 @@ on NetBird's refusals."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
 from nbaccess.reconcile.refs import CrKey
@@ -97,3 +99,134 @@ async def test_a_deletion_netbird_refuses_is_said_in_status_and_tried_again(
     assert "linked to policy" in ready_cond["message"]
     assert harness.controller.queue.due_at(dst) is not None  # retried with backoff, not dropped
     assert any(e.reason == "InUse" for e in harness.api.events if e.key == dst)
+
+
+# ---------------------------------------------------------------- the sweep and the monitors
+
+
+def kind(harness: Harness, name: str) -> Any:
+    return harness.controller.kinds[name]
+
+
+async def sweep_all(harness: Harness) -> int:
+    return sum([await harness.controller.sweep(k) for k in harness.controller.kinds.values()])
+
+
+async def three_tier(harness: Harness) -> list[CrKey]:
+    keys = [
+        harness.api.apply("NetBirdGroup", "src", {}),
+        harness.api.apply("NetBirdGroup", "dst", {}),
+        harness.api.apply("NetBirdPolicy", "flow", policy("src", "dst")),
+        harness.api.apply("SetupKey", "runners", key_spec("src")),
+        harness.api.apply(
+            "NetBirdNetwork",
+            "db",
+            {
+                "resources": [
+                    {"name": "db-subnet", "address": "10.1.0.0/24", "groups": [{"ref": "dst"}]}
+                ],
+                "routers": [{"name": "main", "peerGroups": [{"ref": "src"}]}],
+            },
+        ),
+    ]
+    await harness.settle()
+    assert all(ready(harness, k) for k in keys)
+    # The first sweep after a convergence may pass objects that others' writes changed (a
+    # resource attached to a group shows on the group); after that, nothing moves.
+    await sweep_all(harness)
+    await harness.settle()
+    return keys
+
+
+async def test_an_unchanged_world_costs_one_list_per_collection_and_no_pass(
+    harness: Harness,
+) -> None:
+    await three_tier(harness)
+    harness.fake.clear_log()
+    assert await sweep_all(harness) == 0
+    lists = sorted(r.path for r in harness.fake.requests)
+    assert lists == sorted(
+        [
+            "/api/groups",
+            "/api/policies",
+            "/api/posture-checks",
+            "/api/setup-keys",
+            "/api/networks",
+            "/api/networks/resources",
+            "/api/networks/routers",
+        ]
+    )
+    assert await harness.settle() == 0
+
+
+async def test_drift_in_the_dashboard_queues_that_object_only(harness: Harness) -> None:
+    keys = await three_tier(harness)
+    flow = keys[2]
+    policy_id = harness.api.objects[flow]["status"]["id"]
+    with harness.fake.lock:
+        harness.fake.account.policies[policy_id].enabled = False  # switched off by hand
+    assert await sweep_all(harness) == 1
+    assert await harness.settle() == 1
+    assert {p["id"]: p for p in objects(harness.fake, "policies")}[policy_id]["enabled"] is True
+
+
+async def test_a_twin_with_our_claim_is_found_by_the_sweep_and_removed(harness: Harness) -> None:
+    keys = await three_tier(harness)
+    flow = keys[2]
+    mine = {p["id"]: p for p in objects(harness.fake, "policies")}[
+        harness.api.objects[flow]["status"]["id"]
+    ]
+    late = {k: v for k, v in mine.items() if k != "id"}  # what a create that landed late made
+    late["rules"] = [
+        {
+            **{k: v for k, v in r.items() if k != "id"},
+            "sources": [g["id"] for g in r["sources"]],
+            "destinations": [g["id"] for g in r["destinations"]],
+        }
+        for r in mine["rules"]
+    ]
+    harness.fake.process(
+        "POST",
+        "/api/policies",
+        "",
+        {"authorization": f"Token {harness.fake.token}"},
+        json.dumps(late).encode(),
+    )
+    assert len([p for p in objects(harness.fake, "policies") if p["name"] == "flow"]) == 2
+    await sweep_all(harness)
+    await harness.settle()
+    assert [p["id"] for p in objects(harness.fake, "policies") if p["name"] == "flow"] == [
+        mine["id"]
+    ]
+
+
+async def test_a_deleted_secret_is_noticed_by_the_sweep(harness: Harness) -> None:
+    keys = await three_tier(harness)
+    store = kind(harness, "SetupKey").secrets
+    store.secrets.pop(("team", "runners-setup-key"))
+    assert await sweep_all(harness) == 1
+    await harness.settle()
+    assert store.secrets[("team", "runners-setup-key")]["setupKey"].get_secret_value()
+    assert ready(harness, keys[3])
+
+
+async def test_routing_peer_health_is_written_only_when_it_changes(harness: Harness) -> None:
+    keys = await three_tier(harness)
+    network = keys[4]
+    src = harness.api.objects[keys[0]]["status"]["id"]
+    peer = harness.fake.add_peer("router-1", groups=[src])
+    networks = kind(harness, "NetBirdNetwork")
+
+    await harness.controller.monitor(networks)
+    healthy = condition(harness.api.objects[network]["status"], "RoutingPeersHealthy")
+    assert (healthy["status"], healthy["message"]) == ("True", "1 of 1 routing peers connected")
+    writes = harness.api.status_writes
+    await harness.controller.monitor(networks)
+    assert harness.api.status_writes == writes  # nothing new, nothing written
+    harness.fake.set_peer_connected(peer, False)
+    await harness.controller.monitor(networks)
+    await asyncio.sleep(0)
+    healthy = condition(harness.api.objects[network]["status"], "RoutingPeersHealthy")
+    assert healthy["status"] == "False"
+    assert any(e.reason == "NoRoutingPeerConnected" for e in harness.api.events)
+    assert not [r for r in harness.fake.requests if r.is_write and r.path.startswith("/api/peers")]

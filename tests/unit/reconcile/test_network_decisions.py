@@ -15,7 +15,7 @@ from nbaccess.netbird.models import (
     Peer,
 )
 from nbaccess.reconcile.network import Known, NetworkReconciler, carried_health
-from nbaccess.reconcile.network_health import Health, recheck_after, routing_peers
+from nbaccess.reconcile.network_health import Health, health_patch, routing_peers
 from nbaccess.reconcile.network_resources import canonical_address, plan_resources, resource_diff
 from nbaccess.reconcile.network_routers import plan_routers, router_diff
 from nbaccess.reconcile.ownership import Claim
@@ -285,9 +285,35 @@ def test_one_peer_up_is_healthy_but_not_highly_available() -> None:
     }
 
 
-def test_health_is_read_again_soon() -> None:
-    now = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
-    assert recheck_after(now) == "2026-11-25T12:00:30Z"
+NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+SYNCED = {"type": "Ready", "status": "True", "reason": "Synced", "message": "in sync"}
+
+
+def _after(previous: dict[str, Any], health: Health) -> dict[str, Any]:
+    patch = health_patch(previous, health, 2, generation=1, now=NOW)
+    assert patch is not None
+    return {**previous, **patch}
+
+
+def test_a_health_read_writes_only_when_it_says_something_new() -> None:
+    up = [peer("a", ["g"]), peer("b", ["g"])]
+    first = _after({"conditions": [SYNCED]}, Health(up))
+    assert [c["type"] for c in first["conditions"]] == [
+        "Ready",
+        "RoutingPeersHealthy",
+        "HighlyAvailable",
+    ]
+    assert health_patch(first, Health(up), 2, generation=1, now=NOW) is None
+    # A connected peer seen again a second later is not news...
+    seen_again = [p.model_copy(update={"last_seen": NOW}) for p in up]
+    assert health_patch(first, Health(seen_again), 2, generation=1, now=NOW) is None
+    # ...one going away is, and Ready is left as it was.
+    down = [up[0], peer("b", ["g"], connected=False)]
+    second = _after(first, Health(down))
+    by_type = {c["type"]: c for c in second["conditions"]}
+    assert by_type["HighlyAvailable"]["status"] == "False"
+    assert by_type["Ready"] == SYNCED
+    assert second["connectedRoutingPeers"] == 1
 
 
 def test_a_pass_that_cannot_read_health_keeps_the_last_report() -> None:

@@ -1,0 +1,39 @@
+"""Kubernetes events a pass or a health read asks for, decided as data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from nbaccess.conditions import Condition
+from nbaccess.reconcile.status import condition
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """A Kubernetes event to post on the object."""
+
+    type: Literal["Normal", "Warning"]
+    reason: str
+    message: str
+
+
+def condition_flips(
+    previous: Mapping[str, Any], conditions: Sequence[Condition]
+) -> list[EventSpec]:
+    """An event for each condition whose status changed since `previous`: data-plane health
+    (routing peers) changes without any spec change, and is said when it flips, not on every
+    read."""
+    events = []
+    for cond in conditions:
+        before = condition(previous, cond.type)
+        if before is not None and before.get("status") != cond.status:
+            events.append(
+                EventSpec(
+                    "Normal" if cond.status == "True" else "Warning",
+                    cond.reason,
+                    f"{cond.type} is {cond.status}: {cond.message}"[:1000],
+                )
+            )
+    return events
