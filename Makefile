@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # The uv that made uv.lock; the Dockerfile's UV_VERSION is the same (tests/image checks).
 UV_VERSION := 0.13.8
 
-.PHONY: test lint lock unit stack demo demo-stop crds bench bench-lint chaos clean
+.PHONY: test lint lock unit stack demo demo-stop crds bench bench-e2e bench-lint chaos clean
 
 $(BIN)/.installed: pyproject.toml uv.lock
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ bench: $(BIN)/.installed
 # Prints how `nbaccess lint` and `nbaccess matrix` time grows from 200 to 2,000 objects.
 bench-lint: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.lint_scale
+
+# The operator process against the real stack at 10, 100 and 500 groups + keys and a mixed
+# 2,000: time to Ready, requests, idle CPU and requests, memory, time to delete (a table).
+bench-e2e: $(BIN)/.installed stack
+	$(BIN)/python -m benchmarks.e2e_scale
 
 # The large chaos runs (hundreds of CRs, dozens of SIGKILLs, a third of the requests faulted)
 # against the real stack; prints a table. The test command runs a bounded one (tests/chaos).

@@ -266,7 +266,12 @@ class ManagedStatus(StatusModel):
         json_schema_extra=list_map("type"),
     )
     last_synced_time: Timestamp | None = Field(
-        None, description="When the operator last compared this resource with NetBird."
+        None,
+        description=(
+            "When a pass last compared this resource with NetBird and wrote its status. The "
+            "resync sweep compares every resource at every interval too, but writes only when "
+            "something changed."
+        ),
     )
     warnings: list[str] | None = Field(
         None,

@@ -25,6 +25,9 @@ def three_tier(suffix: str) -> list[dict[str, Any]]:
         for doc in yaml.safe_load_all(path.read_text()):
             if doc:
                 doc["spec"]["name"] = f"{doc['spec']['name']}-{suffix}"
+                # Resource names are unique across the account, like group names.
+                for resource in doc["spec"].get("resources") or ():
+                    resource["name"] = f"{resource['name']}-{suffix}"
                 docs.append(doc)
     return docs
 

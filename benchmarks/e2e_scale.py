@@ -1,0 +1,374 @@
+"""The operator at scale, as users run it: the real `nbaccess run` process (kopf and all), the
+real kube-apiserver and the real netbird-server on loopback.
+
+Per scenario it applies everything at once (`kubectl apply --server-side`), then prints:
+apply -> all Ready, per-CR p50/p95 (ADDED to first Ready=True, both from watch events, not
+from status), NetBird requests by method to converge, requests and writes over an idle window
+(and per resync sweep), CPU seconds over that window, RSS after converging and at its peak,
+delete -> all gone. The mixed scenario also audits NetBird by our claims (duplicates, and
+leftovers after the delete).
+
+    .venv/bin/python -m benchmarks.e2e_scale                 (make bench-e2e)
+    .venv/bin/python -m benchmarks.e2e_scale --sizes 10 --idle 30 --mixed 0
+
+Scenarios: N groups + N setup keys (each key auto-assigning its group) for every --sizes N,
+and a mixed set of about --mixed objects (groups, posture checks, policies, networks with a
+resource and a router, setup keys; the chaos suite's tiers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import statistics
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes import watch as k8s_watch
+
+from tests.chaos.audit import audit
+from tests.chaos.churn import GROUP, PLURALS, VERSION, Tier
+from tests.e2e.harness import NetBirdApi
+from tests.e2e.kubectl import Kubectl
+from tests.e2e.operator_process import OperatorProcess, start_operator
+from tests.e2e.stack import Stack, session_stack, stop_session_stack
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def group_and_keys(n: int, run: str) -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = []
+    for i in range(n):
+        docs.append(
+            {
+                "apiVersion": f"{GROUP}/{VERSION}",
+                "kind": "NetBirdGroup",
+                "metadata": {"name": f"g{i}"},
+                "spec": {"name": f"bench-{run}-g{i}"},
+            }
+        )
+        docs.append(
+            {
+                "apiVersion": f"{GROUP}/{VERSION}",
+                "kind": "SetupKey",
+                "metadata": {"name": f"k{i}"},
+                "spec": {
+                    "type": "reusable",
+                    "usageLimit": 10,
+                    "autoGroups": [{"ref": f"g{i}"}],
+                },
+            }
+        )
+    return docs
+
+
+def mixed(count: int, run: str, namespace: str) -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = []
+    index = 0
+    while len(docs) < count:
+        docs += Tier(run, namespace, index).manifests()
+        index += 1
+    return docs
+
+
+class ReadyWatch:
+    """Watches our kinds in a namespace: when each object was first seen and first Ready."""
+
+    def __init__(self, api: k8s.ApiClient, namespace: str) -> None:
+        self._objects = k8s.CustomObjectsApi(api)
+        self.namespace = namespace
+        self.added: dict[tuple[str, str], float] = {}
+        self.ready: dict[tuple[str, str], float] = {}
+        self.present: set[tuple[str, str]] = set()
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._follow, args=(kind,), daemon=True) for kind in PLURALS
+        ]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+        time.sleep(1.0)  # let every watch connect before anything is applied
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _follow(self, kind: str) -> None:
+        watcher = k8s_watch.Watch()
+        while not self._stop.is_set():
+            stream = watcher.stream(
+                self._objects.list_namespaced_custom_object,
+                GROUP,
+                VERSION,
+                self.namespace,
+                PLURALS[kind],
+                timeout_seconds=30,
+            )
+            for event in stream:
+                now = time.monotonic()
+                obj = event["object"]
+                key = (kind, obj["metadata"]["name"])
+                if event["type"] == "DELETED":
+                    self.present.discard(key)
+                    continue
+                self.present.add(key)
+                self.added.setdefault(key, now)
+                conditions = (obj.get("status") or {}).get("conditions") or ()
+                if any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
+                    self.ready.setdefault(key, now)
+                if self._stop.is_set():
+                    break
+
+    def wait(self, check: Any, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if check():
+                return True
+            time.sleep(0.2)
+        return False
+
+
+def requests_by_method(metrics_url: str) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for line in httpx.get(metrics_url, timeout=5).text.splitlines():
+        match = re.match(r"nbaccess_netbird_requests_total\{([^}]*)\} ([0-9.e+]+)", line)
+        if match:
+            method = re.search(r'method="([A-Z]+)"', match.group(1))
+            if method:
+                counts[method.group(1)] += int(float(match.group(2)))
+    return counts
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def rss_mib(pid: int) -> tuple[float, float]:
+    status = Path(f"/proc/{pid}/status").read_text()
+
+    def value(name: str) -> float:
+        found = re.search(rf"^{name}:\s+(\d+) kB", status, re.M)
+        return int(found.group(1)) / 1024 if found else 0.0
+
+    return value("VmRSS"), value("VmHWM")
+
+
+@dataclass
+class Row:
+    name: str
+    objects: int
+    all_ready: float = 0.0
+    p50: float = 0.0
+    p95: float = 0.0
+    converge: Counter[str] = field(default_factory=Counter)
+    idle_seconds: float = 0.0
+    idle_requests: int = 0
+    idle_writes: int = 0
+    sweeps: float = 0.0
+    idle_cpu: float = 0.0
+    rss: float = 0.0
+    peak: float = 0.0
+    deleted: float = 0.0
+    duplicates: int | None = None
+    leftovers: int | None = None
+
+    def cells(self) -> list[str]:
+        per_resync = f"{self.idle_requests / self.sweeps:.1f}" if self.sweeps else "-"
+        return [
+            self.name,
+            str(self.objects),
+            f"{self.all_ready:.1f} s",
+            f"{self.p50:.1f} / {self.p95:.1f} s",
+            " ".join(f"{m} {c}" for m, c in sorted(self.converge.items())),
+            f"{self.idle_requests} ({per_resync}/resync), {self.idle_writes} writes",
+            f"{self.idle_cpu:.2f} s / {self.idle_seconds:.0f} s",
+            f"{self.rss:.0f} / {self.peak:.0f} MiB",
+            f"{self.deleted:.1f} s",
+            "-" if self.duplicates is None else str(self.duplicates),
+            "-" if self.leftovers is None else str(self.leftovers),
+        ]
+
+
+HEADER = [
+    "scenario",
+    "CRs",
+    "apply -> all Ready",
+    "per-CR p50 / p95",
+    "NetBird requests to converge",
+    "idle requests",
+    "idle CPU",
+    "RSS after / peak",
+    "delete -> gone",
+    "duplicates",
+    "leftovers",
+]
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(r.cells()) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def run_scenario(
+    stack: Stack,
+    kubectl: Kubectl,
+    api: k8s.ApiClient,
+    name: str,
+    docs_for: Any,
+    *,
+    idle: float,
+    resync: float,
+    folder: Path,
+    audited: bool,
+) -> Row:
+    assert stack.kube is not None
+    assert stack.netbird is not None
+    run = secrets.token_hex(3)
+    namespace = f"bench-{run}"
+    k8s.CoreV1Api(api).create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=namespace)))
+    docs = docs_for(run, namespace)
+    manifest = folder / f"{name}.yaml"
+    manifest.write_text(yaml.safe_dump_all(docs))
+    cluster = f"bench-{run}"
+    operator: OperatorProcess = start_operator(
+        stack.kube.kubeconfig,
+        stack.netbird.url,
+        stack.netbird.token,
+        folder,
+        args=["--namespace", namespace],
+        env={
+            "NBACCESS_CLUSTER_NAME": cluster,
+            "NBACCESS_RESYNC_SECONDS": str(resync),
+            "NBACCESS_RETRY_SECONDS": "10",
+            "NBACCESS_LOG_LEVEL": "warning",
+        },
+    )
+    pid = operator.process.pid
+    watch = ReadyWatch(api, namespace)
+    watch.start()
+    row = Row(name, len(docs))
+    netbird = NetBirdApi(stack.netbird.url, stack.netbird.token)
+    try:
+        before = requests_by_method(operator.metrics_url)
+        started = time.monotonic()
+        kubectl.ok("apply", "--server-side", "-n", namespace, "-f", str(manifest))
+        expected = {(d["kind"], d["metadata"]["name"]) for d in docs}
+        if not watch.wait(lambda: expected <= set(watch.ready), 1800):
+            raise RuntimeError(f"{name}: not all Ready: {len(expected - set(watch.ready))} left")
+        row.all_ready = max(watch.ready[k] for k in expected) - started
+        latencies = sorted(watch.ready[k] - watch.added[k] for k in expected)
+        row.p50 = statistics.median(latencies)
+        row.p95 = latencies[int(0.95 * (len(latencies) - 1))]
+        time.sleep(2)  # the last status writes' watch events, and their requests, are in
+        after = requests_by_method(operator.metrics_url)
+        row.converge = after - before
+        row.rss = rss_mib(pid)[0]
+
+        cpu0, idle0 = cpu_seconds(pid), requests_by_method(operator.metrics_url)
+        time.sleep(idle)
+        cpu1, idle1 = cpu_seconds(pid), requests_by_method(operator.metrics_url)
+        row.idle_seconds = idle
+        row.idle_cpu = cpu1 - cpu0
+        diff = idle1 - idle0
+        row.idle_requests = sum(diff.values())
+        row.idle_writes = sum(v for m, v in diff.items() if m != "GET")
+        row.sweeps = idle / resync
+        row.peak = rss_mib(pid)[1]
+        if audited:
+            found = audit(netbird, api, cluster=cluster, run=run, namespaces=[namespace])
+            row.duplicates = len(found.duplicates)
+
+        started = time.monotonic()
+        for plural in {PLURALS[d["kind"]] for d in docs}:
+            kubectl.ok("delete", "-n", namespace, plural, "--all", "--wait=false")
+        if not watch.wait(lambda: not watch.present, 1800):
+            raise RuntimeError(f"{name}: {len(watch.present)} CRs left after the delete")
+        row.deleted = time.monotonic() - started
+        if audited:
+            found = audit(netbird, api, cluster=cluster, run=run, namespaces=[namespace])
+            row.leftovers = found.objects
+    finally:
+        watch.stop()
+        operator.stop()
+        netbird.close()
+        kubectl.run("delete", "namespace", namespace, "--wait=false")
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10, 100, 500])
+    parser.add_argument("--mixed", type=int, default=2000, help="objects in the mixed set; 0: none")
+    parser.add_argument(
+        "--idle", type=float, default=600, help="idle window after converging, seconds"
+    )
+    parser.add_argument("--resync", type=float, default=300, help="NBACCESS_RESYNC_SECONDS")
+    args = parser.parse_args(argv)
+
+    stack = session_stack()
+    stack.start()
+    assert stack.kube is not None
+    kubectl = Kubectl(stack.binaries.kubectl, stack.kube.kubeconfig)
+    kubectl.apply_crds()
+    api: k8s.ApiClient = k8s_config.new_client_from_config(  # type: ignore[no-untyped-call]
+        config_file=str(stack.kube.kubeconfig)
+    )
+    rows: list[Row] = []
+    folder = Path(tempfile.mkdtemp(prefix="nbaccess-bench-"))
+    try:
+        for n in args.sizes:
+            row = run_scenario(
+                stack,
+                kubectl,
+                api,
+                f"{n} groups + {n} keys",
+                lambda run, ns, n=n: group_and_keys(n, run),
+                idle=args.idle,
+                resync=args.resync,
+                folder=folder,
+                audited=False,
+            )
+            rows.append(row)
+            print(table([row]).splitlines()[-1], flush=True)
+        if args.mixed:
+            row = run_scenario(
+                stack,
+                kubectl,
+                api,
+                f"mixed {args.mixed}",
+                lambda run, ns: mixed(args.mixed, run, ns),
+                idle=min(args.idle, 120),
+                resync=args.resync,
+                folder=folder,
+                audited=True,
+            )
+            rows.append(row)
+            print(table([row]).splitlines()[-1], flush=True)
+    finally:
+        api.close()  # type: ignore[no-untyped-call]
+        stop_session_stack()
+    print()
+    print(table(rows))
+    print(f"operator logs: {folder}")
+    print(json.dumps([r.cells() for r in rows]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
