@@ -106,6 +106,13 @@ class ReadyWatch:
         self._stop.set()
 
     def _follow(self, kind: str) -> None:
+        try:
+            self._watch(kind)
+        except Exception:  # the stack going away at the end
+            if not self._stop.is_set():
+                raise
+
+    def _watch(self, kind: str) -> None:
         watcher = k8s_watch.Watch()
         while not self._stop.is_set():
             stream = watcher.stream(

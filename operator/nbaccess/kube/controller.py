@@ -274,9 +274,12 @@ class Controller:
     async def sweep(self, kind: KindReconciler[Any]) -> int:
         """Compare every object of `kind` with one fresh list per collection it observes;
         queue those that drifted, are not Ready, or have a twin. Returns how many."""
+        objects = self.store.of_kind(kind.kind)
+        if not objects:
+            return 0  # nothing of this kind to compare: no request
         found = await drift.survey(self.netbird(), kind.surveyed)
         queued: set[CrKey] = set()
-        for obj in self.store.of_kind(kind.kind):
+        for obj in objects:
             if obj.deleting:
                 continue
             if (
