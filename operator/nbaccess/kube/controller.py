@@ -271,15 +271,25 @@ class Controller:
 
     # ------------------------------------------------------------------ the sweep
 
-    async def sweep(self, kind: KindReconciler[Any]) -> int:
-        """Compare every object of `kind` with one fresh list per collection it observes;
-        queue those that drifted, are not Ready, or have a twin. Returns how many."""
-        objects = self.store.of_kind(kind.kind)
-        if not objects:
-            return 0  # nothing of this kind to compare: no request
-        found = await drift.survey(self.netbird(), kind.surveyed)
+    async def sweep(self) -> int:
+        """Compare every object with one fresh list per NetBird collection any of their
+        passes observed; queue those that drifted, are not Ready, or have a twin. Returns
+        how many were queued."""
+        active = [k for k in self.kinds.values() if self.store.of_kind(k.kind)]
+        collections = sorted({c for kind in active for c in kind.surveyed})
+        if not collections:
+            return 0  # nothing to compare: no request
+        found = await drift.survey(self.netbird(), collections)
         queued: set[CrKey] = set()
-        for obj in objects:
+        for kind in active:
+            queued |= await self._drifted(kind, found)
+        for key in queued:
+            self.queue.add(key)
+        return len(queued)
+
+    async def _drifted(self, kind: KindReconciler[Any], found: drift.Survey) -> set[CrKey]:
+        queued: set[CrKey] = set()
+        for obj in self.store.of_kind(kind.kind):
             if obj.deleting:
                 continue
             if (
@@ -295,9 +305,7 @@ class Controller:
                 continue
             if recorded_id(dict(stored.status), stored.uid) != object_id:
                 queued.add(stored.key)
-        for key in queued:
-            self.queue.add(key)
-        return len(queued)
+        return queued
 
     # ------------------------------------------------------------------ monitors
 

@@ -90,21 +90,18 @@ async def _heartbeat(liveness: Liveness) -> None:
         await asyncio.sleep(10)
 
 
-async def _sweep(
-    controller: Controller, kinds: Sequence[KindReconciler[Any]], every: float
-) -> None:
-    """Once per interval, every kind is compared with one fresh list per NetBird collection
-    its passes observe; only drifted, not-Ready or twinned objects get a pass."""
+async def _sweep(controller: Controller, every: float) -> None:
+    """Once per interval, every object is compared with one fresh list per NetBird
+    collection; only drifted, not-Ready or twinned objects get a pass."""
     while True:
         await asyncio.sleep(every)
-        for kind in kinds:
-            try:
-                queued = await controller.sweep(kind)
-            except (NetBirdError, ReconcileError) as exc:
-                log.warning("resync of %s failed, tried again next time: %s", kind.kind, exc)
-                continue
-            if queued:
-                log.debug("resync of %s: %d objects to pass", kind.kind, queued)
+        try:
+            queued = await controller.sweep()
+        except (NetBirdError, ReconcileError) as exc:
+            log.warning("resync failed, tried again next time: %s", exc)
+            continue
+        if queued:
+            log.debug("resync: %d objects to pass", queued)
 
 
 async def _monitor(controller: Controller, kind: KindReconciler[Any], every: float) -> None:
@@ -217,7 +214,7 @@ async def run_operator(
                     asyncio.create_task(controller.work()) for _ in range(settings.nbaccess_workers)
                 ]
                 tasks.append(
-                    asyncio.create_task(_sweep(controller, kinds, settings.nbaccess_resync_seconds))
+                    asyncio.create_task(_sweep(controller, settings.nbaccess_resync_seconds))
                 )
                 tasks += [
                     asyncio.create_task(
