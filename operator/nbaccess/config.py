@@ -86,6 +86,14 @@ class Settings(BaseSettings):
         gt=0,
         description="How often routing-peer health is read for every network (default 30).",
     )
+    nbaccess_flap_window_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description=(
+            "Window over which routing peers' connects and disconnects are counted; 3 within it "
+            "make a network RoutingPeersFlapping."
+        ),
+    )
     nbaccess_workers: int = Field(
         default=8, ge=1, le=256, description="How many passes run at the same time."
     )

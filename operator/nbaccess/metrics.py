@@ -20,17 +20,36 @@ from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
     CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     generate_latest,
 )
 
 from nbaccess import __version__
 from nbaccess.resources import kinds as resource_kinds
 
+# A `_created` series per counter doubles the series count for nothing a dashboard reads.
+disable_created_metrics()  # type: ignore[no-untyped-call]
+
 KINDS = tuple(info.kind for info in resource_kinds.KINDS)
+# Why NetBird requests fail, for alerting: a 401 (the token expired or was revoked) is not
+# "an error" among others.
+ERROR_REASONS = (
+    "unauthorized",
+    "forbidden",
+    "rate_limited",
+    "server_error",
+    "unreachable",
+    "rejected",
+    "not_found",
+    "conflict",
+)
 RESULTS = ("ready", "progressing", "stalled", "error")
 # Route templates the client reports; listed so their series exist before the first request.
 KNOWN_ROUTES = (
@@ -49,6 +68,47 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         r = self.registry
+        # (kind, namespace, name) -> the (type, status, reason) series it has now.
+        self._conditions: dict[tuple[str, str, str], set[tuple[str, str, str]]] = {}
+        # process_* (CPU, memory, file descriptors) and python_* (GC, version): what any
+        # Prometheus exporter is expected to show.
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            with contextlib.suppress(ValueError):  # already registered (the default registry)
+                r.register(collector)
+        self.object_condition = Gauge(
+            "nbaccess_object_condition",
+            "1 for each condition an object has now, with its status and reason (one series "
+            "per object and condition type).",
+            ["kind", "namespace", "name", "type", "status", "reason"],
+            registry=r,
+        )
+        self.last_sync = Gauge(
+            "nbaccess_object_last_sync_timestamp_seconds",
+            "When an object was last found in sync with NetBird (Unix time): a pass ending Ready, "
+            "or a resync sweep finding nothing changed.",
+            ["kind", "namespace", "name"],
+            registry=r,
+        )
+        self.netbird_errors = Counter(
+            "nbaccess_netbird_errors_total",
+            "Failed NetBird requests (each attempt) by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.netbird_retries = Counter(
+            "nbaccess_netbird_retries_total",
+            "NetBird requests tried again after a failure, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.rate_limit_wait = Counter(
+            "nbaccess_netbird_rate_limit_wait_seconds_total",
+            "Time requests waited for the client-side rate limiter.",
+            registry=r,
+        )
+        for reason in ERROR_REASONS:
+            self.netbird_errors.labels(reason=reason)
+            self.netbird_retries.labels(reason=reason)
         self.reconcile_total = Counter(
             "nbaccess_reconcile_total",
             "Reconcile passes by kind and result.",
@@ -93,9 +153,29 @@ class Metrics:
             ["kind", "namespace", "name"],
             registry=r,
         )
+        self.routing_peers_wanted = Gauge(
+            "nbaccess_network_routing_peers_wanted",
+            "Connected routing peers a NetBirdNetwork asks for (spec.health."
+            "minConnectedRoutingPeers); HighlyAvailable is False below it.",
+            ["kind", "namespace", "name"],
+            registry=r,
+        )
+        self.routing_peer_flaps = Gauge(
+            "nbaccess_network_routing_peer_flaps",
+            "Connects and disconnects of a NetBirdNetwork's routing peers seen within the flap "
+            "window (NBACCESS_FLAP_WINDOW_SECONDS).",
+            ["kind", "namespace", "name"],
+            registry=r,
+        )
         self.setup_key_expiry = Gauge(
             "nbaccess_setup_key_expiry_timestamp_seconds",
             "When the current key of a SetupKey expires (Unix time); alert well before it.",
+            ["kind", "namespace", "name"],
+            registry=r,
+        )
+        self.setup_key_rotation_window = Gauge(
+            "nbaccess_setup_key_rotation_window_seconds",
+            "How long before expiry a SetupKey's key is replaced (spec.rotation.before).",
             ["kind", "namespace", "name"],
             registry=r,
         )
@@ -134,25 +214,51 @@ class Metrics:
         self, name: str, kind: str, namespace: str, obj: str, value: float
     ) -> None:
         """A per-object gauge a reconciler measured (see Outcome.measurements)."""
-        gauges = {
-            "routing_peers_connected": self.routing_peers_connected,
-            "routing_peers": self.routing_peers_total,
-            "setup_key_expiry": self.setup_key_expiry,
-        }
-        gauge = gauges.get(name)
+        gauge = self._object_gauges().get(name)
         if gauge is not None:
             gauge.labels(kind=kind, namespace=namespace, name=obj).set(value)
 
+    def _object_gauges(self) -> dict[str, Gauge]:
+        return {
+            "routing_peers_connected": self.routing_peers_connected,
+            "routing_peers": self.routing_peers_total,
+            "routing_peers_wanted": self.routing_peers_wanted,
+            "routing_peer_flaps": self.routing_peer_flaps,
+            "setup_key_expiry": self.setup_key_expiry,
+            "setup_key_rotation_window": self.setup_key_rotation_window,
+            "last_sync": self.last_sync,
+        }
+
+    def set_conditions(
+        self, kind: str, namespace: str, obj: str, conditions: Iterable[dict[str, Any]]
+    ) -> None:
+        """The object's conditions now: its old series go, one per condition type comes."""
+        wanted = {
+            (str(c.get("type")), str(c.get("status")), str(c.get("reason") or ""))
+            for c in conditions
+        }
+        key = (kind, namespace, obj)
+        have = self._conditions.get(key, set())
+        for gone in have - wanted:
+            with contextlib.suppress(KeyError):
+                self.object_condition.remove(kind, namespace, obj, *gone)
+        for new in wanted - have:
+            self.object_condition.labels(kind, namespace, obj, *new).set(1)
+        self._conditions[key] = wanted
+
+    def observe_error(self, reason: str, *, retried: bool) -> None:
+        self.netbird_errors.labels(reason=reason).inc()
+        if retried:
+            self.netbird_retries.labels(reason=reason).inc()
+
     def forget_object(self, kind: str, namespace: str, obj: str) -> None:
-        """Drop a deleted object's gauges, so dashboards do not show it forever (only its own:
+        """Drop a deleted object's series, so dashboards do not show it forever (only its own:
         a SetupKey and a NetBirdNetwork may share a name)."""
-        for gauge in (
-            self.routing_peers_connected,
-            self.routing_peers_total,
-            self.setup_key_expiry,
-        ):
+        for gauge in self._object_gauges().values():
             with contextlib.suppress(KeyError):
                 gauge.remove(kind, namespace, obj)
+        self.set_conditions(kind, namespace, obj, ())
+        self._conditions.pop((kind, namespace, obj), None)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

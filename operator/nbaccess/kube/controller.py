@@ -31,12 +31,11 @@ from nbaccess.reconcile import drift
 from nbaccess.reconcile.events import EventSpec
 from nbaccess.reconcile.kinds import KindReconciler, Pass, StatusRecorder, Watched
 from nbaccess.reconcile.objects import StoredObject
-from nbaccess.reconcile.outcome import Outcome, ReconcileError
+from nbaccess.reconcile.outcome import ReconcileError
 from nbaccess.reconcile.ownership import DEFAULT_CLUSTER, recorded_id
 from nbaccess.reconcile.passes import PassResult, converge_once, finalize_once, utcnow
 from nbaccess.reconcile.refs import CrDirectory, CrKey, CrState
 from nbaccess.reconcile.schedule import FINALIZER, after_pass, deleting_dependants, needs_pass
-from nbaccess.reconcile.status import build_status, condition
 from nbaccess.reconcile.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
@@ -145,6 +144,13 @@ class Controller:
 
     def _seen(self, obj: StoredObject) -> None:
         self.tracker.seen(obj.key, obj.ready, obj.reason)
+        key = obj.key
+        self.metrics.set_conditions(
+            key.kind, key.namespace, key.name, obj.status.get("conditions") or ()
+        )
+
+    def _in_sync(self, key: CrKey) -> None:
+        self.metrics.set_object_gauge("last_sync", key.kind, key.namespace, key.name, time.time())
 
     def _wake(self, referrers: list[CrKey], reason: str) -> None:
         for key in referrers:
@@ -216,6 +222,8 @@ class Controller:
         )
         await self._write_status(obj.key, result.status)
         self.observed[obj.key] = result.outcome.observed
+        if result.outcome.phase is Phase.READY:
+            self._in_sync(obj.key)
         self._log(kind, current, result)
         self._post(obj, result.events)
         for name, value in result.outcome.measurements.items():
@@ -238,8 +246,10 @@ class Controller:
         going = deleting_dependants(obj.key, self.tracker.referrers(obj.key), self.store.get)
         if going:
             # NetBird would refuse ("linked to ..."): wait for them to go, without asking it.
-            # `gone()` queues this deletion again when the last of them is gone.
-            await self._say_deletion_waits(obj, going)
+            # `gone()` queues this deletion again when the last of them is gone. Nothing is
+            # written: they are on their way out, and a status write per waiting object would
+            # cost more than the wait.
+            log.debug("%s: deletion waits for %s", obj.key, ", ".join(map(str, going)))
             return
         current = self._pass(obj)
         result = await finalize_once(kind, self.netbird(), current, obj.spec)
@@ -258,16 +268,6 @@ class Controller:
             self.queue.add_after(
                 obj.key, (result.outcome.retry_at - dt.datetime.now(dt.UTC)).total_seconds()
             )
-
-    async def _say_deletion_waits(self, obj: StoredObject, going: list[CrKey]) -> None:
-        names = ", ".join(str(k) for k in going[:5]) + (" ..." if len(going) > 5 else "")
-        message = f"deletion waits: {names} still reference it and are being deleted first"
-        ready = condition(obj.status, "Ready") or {}
-        if (ready.get("reason"), ready.get("message")) == ("DeletionBlocked", message):
-            return
-        outcome = Outcome(Phase.PROGRESSING, "DeletionBlocked", message)
-        status = build_status(outcome, obj.status, generation=obj.generation, now=utcnow())
-        await self._write_status(obj.key, status)
 
     # ------------------------------------------------------------------ the sweep
 
@@ -298,6 +298,8 @@ class Controller:
                 or await kind.drift_elsewhere(self._pass(obj), obj.spec)
             ):
                 queued.add(obj.key)
+            else:
+                self._in_sync(obj.key)
         for object_id, claim in (found.claims.get(kind.claimed_in or "") or {}).items():
             # Ours by claim but recorded by nobody: a twin its claimant's pass removes.
             stored = self.store.get(CrKey(kind.kind, claim.namespace, claim.name))

@@ -135,7 +135,12 @@ async def run_operator(
     metrics = metrics or Metrics()
     liveness = Liveness()
     api = _kube_api()
-    kinds = list(kinds or all_kinds(KubeSecretStore(api)))
+    kinds = list(
+        kinds
+        or all_kinds(
+            KubeSecretStore(api), flap_window_seconds=settings.nbaccess_flap_window_seconds
+        )
+    )
     instance = os.environ.get("POD_NAME") or socket.gethostname()
     kube = KubeApi(api, {k.kind: k.plural for k in kinds}, instance)
     queue: WorkQueue[CrKey] = WorkQueue(
@@ -179,6 +184,13 @@ async def run_operator(
         # 0: no answer arrived (timeout, reset); the metric's help calls that 'error'.
         code = str(record.code) if record.code else "error"
         metrics.observe_request(record.method, record.route, code, record.duration_seconds)
+        if record.error is not None:
+            metrics.netbird_errors.labels(reason=record.error).inc()
+        if record.waited_seconds:
+            metrics.rate_limit_wait.inc(record.waited_seconds)
+
+    def on_retry(reason: str) -> None:
+        metrics.netbird_retries.labels(reason=reason).inc()
 
     limit = settings.rate_limit()
     log.info(
@@ -203,6 +215,7 @@ async def run_operator(
                 token,
                 options=options,
                 on_request=on_request,
+                on_retry=on_retry,
             ) as nb:
                 holder["client"] = nb
                 # Belt and braces: whatever logs a token or a setup key by mistake is redacted.

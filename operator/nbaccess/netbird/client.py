@@ -40,6 +40,7 @@ from nbaccess.netbird.errors import (
     TransportError,
     UnexpectedResponse,
     error_from_response,
+    reason_of,
 )
 from nbaccess.netbird.models import (
     AccessiblePeer,
@@ -112,6 +113,10 @@ class RequestRecord:
     code: int
     duration_seconds: float
     attempt: int
+    # Why it failed (errors.reason_of), None when it succeeded.
+    error: str | None = None
+    # Time it waited for the client-side rate limiter before it went out.
+    waited_seconds: float = 0.0
 
 
 _ALL = "*"
@@ -137,6 +142,7 @@ class NetBirdClient:
         options: ClientOptions | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         on_request: Callable[[RequestRecord], None] | None = None,
+        on_retry: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: Uniform | None = None,
@@ -151,6 +157,7 @@ class NetBirdClient:
         self._base_url = base
         self._secrets = SecretRegistry(secret)
         self._on_request = on_request
+        self._on_retry = on_retry
         self._clock = clock
         self._sleep = sleep
         self._rng: Uniform = rng if rng is not None else jitter_source()
@@ -225,6 +232,8 @@ class NetBirdClient:
             return await self._attempt(method, route, path, query, payload, number)
 
         def on_retry(exc: NetBirdError, failed: int, delay: float) -> None:
+            if self._on_retry is not None:
+                self._on_retry(reason_of(exc))
             log.warning(
                 "%s; retrying in %.1fs (attempt %d of %d)",
                 exc,
@@ -265,31 +274,35 @@ class NetBirdClient:
         payload: dict[str, Any] | None,
         number: int,
     ) -> Any:
-        if self._bucket is not None:
-            await self._bucket.acquire()
+        waited = await self._bucket.acquire() if self._bucket is not None else 0.0
         started = self._clock()
         try:
             response = await self._http.request(method, path, params=query, json=payload)
         except httpx.TransportError as exc:
-            self._record(method, route, 0, started, number)
-            raise self._transport_error(exc, method, route) from exc
-        self._record(method, route, response.status_code, started, number)
+            error = self._transport_error(exc, method, route)
+            self._record(method, route, 0, started, number, reason_of(error), waited)
+            raise error from exc
         log.debug("%s %s -> %d (attempt %d)", method, route, response.status_code, number)
-        if response.is_success:
-            if not response.content:
-                return None
-            try:
-                return response.json()
-            except ValueError:
-                raise UnexpectedResponse(
-                    "the response body is not JSON",
-                    status=response.status_code,
-                    method=method,
-                    route=route,
-                ) from None
-        raise error_from_response(
-            response.status_code, self._secrets.redact(response.text), method, route
-        )
+        if not response.is_success:
+            refused = error_from_response(
+                response.status_code, self._secrets.redact(response.text), method, route
+            )
+            self._record(
+                method, route, response.status_code, started, number, reason_of(refused), waited
+            )
+            raise refused
+        self._record(method, route, response.status_code, started, number, None, waited)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise UnexpectedResponse(
+                "the response body is not JSON",
+                status=response.status_code,
+                method=method,
+                route=route,
+            ) from None
 
     def _transport_error(
         self, exc: httpx.TransportError, method: str, route: str
@@ -307,10 +320,20 @@ class NetBirdClient:
             retryable=retryable,
         )
 
-    def _record(self, method: str, route: str, code: int, started: float, attempt: int) -> None:
+    def _record(
+        self,
+        method: str,
+        route: str,
+        code: int,
+        started: float,
+        attempt: int,
+        error: str | None = None,
+        waited: float = 0.0,
+    ) -> None:
         if self._on_request is None:
             return
-        record = RequestRecord(method, route, code, max(0.0, self._clock() - started), attempt)
+        elapsed = max(0.0, self._clock() - started)
+        record = RequestRecord(method, route, code, elapsed, attempt, error, waited)
         try:
             self._on_request(record)
         except Exception:

@@ -173,3 +173,20 @@ def is_not_found(exc: NetBirdError) -> bool:
     if isinstance(exc, NotFound):
         return True
     return isinstance(exc, Invalid) and exc.status == 400 and "not found" in exc.message.lower()
+
+
+def reason_of(exc: NetBirdError) -> str:
+    """A short, bounded name for why a request failed (metrics label)."""
+    reasons: tuple[tuple[type[NetBirdError], str], ...] = (
+        (Unauthorized, "unauthorized"),
+        (Forbidden, "forbidden"),
+        (RateLimited, "rate_limited"),
+        (ServerError, "server_error"),
+        (TransportError, "unreachable"),
+        (NotFound, "not_found"),
+        (Conflict, "conflict"),
+    )
+    for cls, reason in reasons:
+        if isinstance(exc, cls):
+            return reason
+    return "rejected"

@@ -40,11 +40,14 @@ class TokenBucket:
         self._tokens = min(self._capacity, self._tokens + elapsed * self._rate_per_second)
         self._updated = now
 
-    async def acquire(self) -> None:
-        """Wait (without blocking the event loop) until one request may go out."""
+    async def acquire(self) -> float:
+        """Wait (without blocking the event loop) until one request may go out; returns how
+        long it waited."""
+        started = self._clock()
         async with self._lock:
             self._refill()
             while self._tokens < 1.0:
                 await self._sleep((1.0 - self._tokens) / self._rate_per_second)
                 self._refill()
             self._tokens -= 1.0
+        return max(0.0, self._clock() - started)

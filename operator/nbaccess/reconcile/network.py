@@ -15,6 +15,7 @@ everything in it is ours; otherwise only our parts go and the network stays with
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,7 @@ from nbaccess.reconcile.events import condition_flips
 from nbaccess.reconcile.kinds import Pass, Reading, Watched
 from nbaccess.reconcile.network_health import (
     HEALTH_CONDITIONS,
+    FlapWatch,
     Health,
     health_patch,
     read_source,
@@ -225,6 +227,26 @@ class NetworkReconciler:
     claimed_in: str | None = "networks"
     monitor_seconds: float | None = 30.0
 
+    def __init__(self, flap_window_seconds: float = 600.0) -> None:
+        self._flap_window = dt.timedelta(seconds=flap_window_seconds)
+        # Per network: its routing peers' connects and disconnects seen so far.
+        self._flaps: dict[CrKey, FlapWatch] = {}
+
+    def _flap_watch(self, key: CrKey) -> FlapWatch:
+        return self._flaps.setdefault(key, FlapWatch(self._flap_window))
+
+    def _reported(
+        self, key: CrKey, health: Health, spec: NetBirdNetworkSpec, now: dt.datetime
+    ) -> tuple[list[Condition], dict[str, Any], dict[str, float]]:
+        """Conditions, status fields and gauges of a health read, flaps included."""
+        flaps = self._flap_watch(key)
+        flaps.observe(health.peers, now)
+        wanted = _min_connected(spec)
+        conditions = [*health.conditions(wanted), flaps.condition()]
+        status = {**health.status(wanted), "routingPeerFlaps": flaps.count}
+        measured = {**health.measurements(wanted), "routing_peer_flaps": float(flaps.count)}
+        return conditions, status, measured
+
     async def drift_elsewhere(self, current: Pass, spec: Mapping[str, Any]) -> bool:
         return False
 
@@ -244,21 +266,27 @@ class NetworkReconciler:
                 spec = self.parse(item.spec)
             except ReconcileError:
                 continue
-            conditions = health.conditions(_min_connected(spec))
+            key = CrKey(self.kind, current.namespace, current.name)
+            now = current.clock()
+            conditions, _, measured = self._reported(key, health, spec, now)
             readings.append(
                 Reading(
-                    CrKey(self.kind, current.namespace, current.name),
+                    key,
                     health_patch(
                         current.previous_status,
                         health,
                         _min_connected(spec),
+                        flaps=self._flap_watch(key),
                         generation=current.generation,
-                        now=current.clock(),
+                        now=now,
                     ),
                     condition_flips(current.previous_status, conditions),
-                    health.measurements(),
+                    measured,
                 )
             )
+        # Networks gone since: their flap history goes too.
+        keep = {CrKey(self.kind, w.current.namespace, w.current.name) for w in watched}
+        self._flaps = {k: v for k, v in self._flaps.items() if k in keep}
         return readings
 
     def parse(self, spec: Mapping[str, Any]) -> NetBirdNetworkSpec:
@@ -312,13 +340,17 @@ class NetworkReconciler:
             await self._routers(nb, network_id, resolved, known, changes)
             health = await read_health(nb, network_id)
             seen = await self._seen(nb, result.observed, network_id)
+            me = CrKey(self.kind, current.namespace, current.name)
+            health_conditions, health_status, measured = self._reported(
+                me, health, spec, current.clock()
+            )
         except ReconcileError as err:
             return await self._failed(nb, current, spec, err, network_id, known, changes)
         status = {
             "resources": resources_status([r.name for r in resolved.resources], stored) or None,
             "routers": [{"name": n, "id": known.routers[n]} for n in resolved.routers] or None,
             "adopted": known.adopted or None,
-            **health.status(),
+            **health_status,
             "recheckAfter": None,
         }
         return Outcome(
@@ -328,9 +360,9 @@ class NetworkReconciler:
             f"{len(resolved.routers)} routers",
             netbird_id=network_id,
             status=status,
-            conditions=health.conditions(_min_connected(spec)),
+            conditions=health_conditions,
             changes=changes,
-            measurements=health.measurements(),
+            measurements=measured,
             warnings=[f.message for f in object_rules.network_risks(spec)] + result.warnings,
             observed=seen,
         )
@@ -423,9 +455,11 @@ class NetworkReconciler:
             except ReconcileError:
                 health = None
         if health is not None:
-            outcome.status.update(health.status())
-            outcome.conditions = health.conditions(_min_connected(spec))
-            outcome.measurements = health.measurements()
+            me = CrKey(self.kind, current.namespace, current.name)
+            outcome.conditions, status, outcome.measurements = self._reported(
+                me, health, spec, current.clock()
+            )
+            outcome.status.update(status)
         else:
             outcome.conditions, carried = carried_health(current.previous_status)
             outcome.status.update(carried)

@@ -23,7 +23,11 @@ from nbaccess.netbird.models import NetworkRouter, Peer
 
 ROUTING_PEERS_HEALTHY = "RoutingPeersHealthy"
 HIGHLY_AVAILABLE = "HighlyAvailable"
-HEALTH_CONDITIONS = (ROUTING_PEERS_HEALTHY, HIGHLY_AVAILABLE)
+ROUTING_PEERS_FLAPPING = "RoutingPeersFlapping"
+HEALTH_CONDITIONS = (ROUTING_PEERS_HEALTHY, HIGHLY_AVAILABLE, ROUTING_PEERS_FLAPPING)
+# The guide's "connection works sometimes": this many connects and disconnects of a network's
+# routing peers within the window make it Flapping.
+FLAP_THRESHOLD = 3
 
 
 def routing_peers(routers: Sequence[NetworkRouter], peers: Sequence[Peer]) -> list[Peer]:
@@ -57,14 +61,19 @@ class Health:
     def connected(self) -> int:
         return sum(p.connected for p in self.peers)
 
-    def status(self) -> dict[str, Any]:
+    def status(self, min_connected: int | None = None) -> dict[str, Any]:
+        wanted = f" ({min_connected} wanted)" if min_connected is not None else ""
         return {
             "routingPeers": [_routing_peer(p) for p in self.peers],
             "connectedRoutingPeers": self.connected,
+            "routingPeersSummary": f"{self.connected}/{self.total}{wanted}",
         }
 
-    def measurements(self) -> dict[str, float]:
-        return {"routing_peers_connected": self.connected, "routing_peers": self.total}
+    def measurements(self, min_connected: int | None = None) -> dict[str, float]:
+        measured = {"routing_peers_connected": float(self.connected), "routing_peers": self.total}
+        if min_connected is not None:
+            measured["routing_peers_wanted"] = min_connected
+        return measured
 
     def conditions(self, min_connected: int | None) -> list[Condition]:
         """RoutingPeersHealthy always; HighlyAvailable only when a threshold is declared."""
@@ -104,7 +113,66 @@ def _routing_peer(peer: Peer) -> dict[str, Any]:
         entry["lastSeen"] = timestamp(peer.last_seen)
     if peer.version:
         entry["version"] = peer.version
+    # Why a peer may not come back on its own: said only when true.
+    if peer.login_expired:
+        entry["loginExpired"] = True
+    if peer.approval_required:
+        entry["approvalRequired"] = True
     return entry
+
+
+class FlapWatch:
+    """Connects and disconnects of one network's routing peers, seen between health reads.
+
+    A state that differs from the last read is one transition; a peer connected at both reads
+    whose lastSeen moved has reconnected in between (NetBird stamps lastSeen when a peer
+    connects or disconnects), which is two, however short the outage was. Transitions older
+    than the window are forgotten.
+    """
+
+    def __init__(self, window: dt.timedelta) -> None:
+        self.window = window
+        self._last: dict[str, tuple[bool, dt.datetime | None]] = {}
+        self._events: list[tuple[dt.datetime, str]] = []
+
+    def observe(self, peers: Sequence[Peer], now: dt.datetime) -> None:
+        for peer in peers:
+            before = self._last.get(peer.id)
+            self._last[peer.id] = (peer.connected, peer.last_seen)
+            if before is None:
+                continue
+            was_connected, seen = before
+            if was_connected != peer.connected:
+                self._events.append((now, peer.name))
+            elif peer.connected and seen is not None and peer.last_seen not in (None, seen):
+                self._events += [(now, peer.name), (now, peer.name)]
+        self._events = [(t, name) for t, name in self._events if now - t <= self.window]
+
+    @property
+    def count(self) -> int:
+        return len(self._events)
+
+    def condition(self) -> Condition:
+        minutes = max(1, round(self.window.total_seconds() / 60))
+        if self.count < FLAP_THRESHOLD:
+            return Condition(
+                ROUTING_PEERS_FLAPPING,
+                "False",
+                "RoutingPeersStable",
+                f"{self.count} connects or disconnects of routing peers in the last {minutes}m",
+            )
+        by_peer: dict[str, int] = {}
+        for _, name in self._events:
+            by_peer[name] = by_peer.get(name, 0) + 1
+        worst = ", ".join(f"{name} ({n})" for name, n in sorted(by_peer.items())[:5])
+        return Condition(
+            ROUTING_PEERS_FLAPPING,
+            "True",
+            "RoutingPeersFlapping",
+            f"{self.count} connects or disconnects of routing peers in the last {minutes}m "
+            f"({worst}): connections through this network work only sometimes; look at the "
+            "routing peers' hosts and links",
+        )
 
 
 @dataclass(frozen=True)
@@ -144,13 +212,26 @@ def _news(status: Mapping[str, Any]) -> tuple[Any, ...]:
         if isinstance(c, Mapping) and c.get("type") in HEALTH_CONDITIONS
     )
     peers = tuple(
-        (p.get("id"), p.get("name"), p.get("connected"), p.get("version"))
+        (
+            p.get("id"),
+            p.get("name"),
+            p.get("connected"),
+            p.get("version"),
+            p.get("loginExpired"),
+            p.get("approvalRequired"),
+        )
         # A connected peer's lastSeen moves all the time; a disconnected one's does not.
         + (() if p.get("connected") else (p.get("lastSeen"),))
         for p in status.get("routingPeers") or ()
         if isinstance(p, Mapping)
     )
-    return conditions, peers, status.get("connectedRoutingPeers")
+    return (
+        conditions,
+        peers,
+        status.get("connectedRoutingPeers"),
+        status.get("routingPeersSummary"),
+        status.get("routingPeerFlaps"),
+    )
 
 
 def health_patch(
@@ -158,18 +239,23 @@ def health_patch(
     health: Health,
     min_connected: int | None,
     *,
+    flaps: FlapWatch | None = None,
     generation: int,
     now: dt.datetime,
 ) -> dict[str, Any] | None:
     """The status fields to write for a fresh health read, or None when nothing changed."""
     decided = health.conditions(min_connected)
+    if flaps is not None:
+        decided.append(flaps.condition())
     kept = [
         c
         for c in previous.get("conditions") or ()
         if isinstance(c, Mapping) and c.get("type") not in HEALTH_CONDITIONS
     ]
     fresh = merge_conditions(previous.get("conditions"), decided, generation=generation, now=now)
-    patch = {"conditions": [*kept, *fresh], **health.status()}
+    patch = {"conditions": [*kept, *fresh], **health.status(min_connected)}
+    if flaps is not None:
+        patch["routingPeerFlaps"] = flaps.count
     if _news({**previous, **patch}) == _news(previous):
         return None
     return patch

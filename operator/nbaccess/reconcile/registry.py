@@ -13,13 +13,15 @@ from nbaccess.reconcile.posture import PostureCheckReconciler
 from nbaccess.reconcile.setup_key import SetupKeyReconciler
 
 
-def all_kinds(secrets: SecretStore | None = None) -> list[KindReconciler[Any]]:
+def all_kinds(
+    secrets: SecretStore | None = None, *, flap_window_seconds: float = 600.0
+) -> list[KindReconciler[Any]]:
     """Every kind; `secrets` is where setup keys are published (in memory when None)."""
     store = secrets if secrets is not None else MemorySecretStore()
     return [
         GroupReconciler(),
         PostureCheckReconciler(),
         PolicyReconciler(),
-        NetworkReconciler(),
+        NetworkReconciler(flap_window_seconds),
         SetupKeyReconciler(store),
     ]

@@ -44,9 +44,10 @@ field has nothing to act on and is ignored.
 A change of `secretName` is a Secret that does not hold the key: a new key is written to the
 new Secret and the old Secret is deleted.
 
-Deletion: `Delete` revokes and deletes the current and the previous key (and any leftover of
-a pending create) and deletes the Secret; `Orphan` leaves both and rewrites the Secret without
-its owner reference, so Kubernetes' garbage collector does not delete it with the CR.
+Deletion: `Delete` deletes the current and the previous key (and any leftover of a pending
+create); the Secret, owned by the CR, goes with it through Kubernetes' garbage collector.
+`Orphan` leaves both and rewrites the Secret without its owner reference, so the garbage
+collector keeps it.
 
 The key's value exists only as a SecretStr, passed from the create answer to the Secret; it is
 never in status, events, logs or error messages.
@@ -756,9 +757,9 @@ class SetupKeyReconciler:
         ids = [i for i in (record.id, record.previous_id) if i] + [k.id for k in leftovers]
         for key_id in ids:
             await step.keys.retire(key_id)
-        secret_name = record.secret_name or (step.secret.ref.name if record.id else None)
-        if secret_name:
-            await step.secret.delete(secret_name)
+        # The Secret is owned by this resource: Kubernetes' garbage collector deletes it once
+        # the resource is gone (two apiserver calls fewer per key, and it holds only a key
+        # that no longer exists).
 
     async def _leftovers_of_a_pending_create(self, step: Step) -> list[SetupKey]:
         record = step.record

@@ -98,7 +98,7 @@ KINDS: tuple[KindInfo, ...] = (
         columns=(
             PrinterColumn("Action", ".spec.action", priority=1),
             PrinterColumn("Protocol", ".spec.protocol", priority=1),
-            PrinterColumn("Ports", ".spec.ports", priority=1),
+            PrinterColumn("Ports", ".status.ports", priority=1),
         ),
     ),
     KindInfo(
@@ -111,10 +111,10 @@ KINDS: tuple[KindInfo, ...] = (
         status_model=NetBirdNetworkStatus,
         columns=(
             PrinterColumn(
-                "Peers-Connected",
-                ".status.connectedRoutingPeers",
-                "integer",
-                "Connected routing peers",
+                "Routing-Peers",
+                ".status.routingPeersSummary",
+                "string",
+                "Connected of all routing peers, and how many are wanted",
                 1,
             ),
         ),
@@ -129,7 +129,8 @@ KINDS: tuple[KindInfo, ...] = (
         status_model=SetupKeyStatus,
         columns=(
             PrinterColumn("Type", ".spec.type", priority=1),
-            PrinterColumn("Expires", ".status.expiresAt", "date", "When the key expires", 1),
+            # A string: kubectl shows a "date" column as an age, "<invalid>" for the future.
+            PrinterColumn("Expires", ".status.expiresAt", "string", "When the key expires", 1),
         ),
     ),
     KindInfo(

@@ -153,6 +153,12 @@ class RoutingPeer(StatusModel):
     connected: bool = Field(description="Whether the peer's session with management is up.")
     last_seen: Timestamp | None = Field(None, description="When NetBird last heard from it.")
     version: str | None = Field(None, max_length=64, description="NetBird client version.")
+    login_expired: bool | None = Field(
+        None, description="Its login expired: it cannot connect until someone logs in again."
+    )
+    approval_required: bool | None = Field(
+        None, description="It waits for an administrator's approval before it may connect."
+    )
 
 
 class NetBirdNetworkStatus(ManagedStatus):
@@ -186,9 +192,19 @@ class NetBirdNetworkStatus(ManagedStatus):
     connected_routing_peers: int | None = Field(
         None, ge=0, description="How many routing peers are connected."
     )
-    recheck_after: Timestamp | None = Field(
+    routing_peers_summary: str | None = Field(
         None,
+        max_length=64,
+        description="Connected of all routing peers, and how many are wanted: '1/2 (2 wanted)'.",
+    )
+    routing_peer_flaps: int | None = Field(
+        None,
+        ge=0,
         description=(
-            "When the operator reads routing-peer health again, even if nothing else changed."
+            "Connects and disconnects of routing peers seen within the flap window "
+            "(RoutingPeersFlapping is True from 3)."
         ),
+    )
+    recheck_after: Timestamp | None = Field(
+        None, description="When the operator looks at this network again, if not before."
     )

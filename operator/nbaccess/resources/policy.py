@@ -175,6 +175,11 @@ class NetBirdPolicyStatus(ManagedStatus):
     posture_check_ids: list[str] | None = Field(
         None, max_length=32, description="NetBird ids the postureChecks resolved to."
     )
+    ports: str | None = Field(
+        None,
+        max_length=512,
+        description="The ports and port ranges this policy opens, e.g. '443,8000-8100'; 'all'.",
+    )
     enabled_in_netbird: bool | None = Field(
         None,
         alias="enabledInNetBird",

@@ -204,7 +204,12 @@ async def test_routing_peer_health_follows_the_peers_without_touching_ready(
     assert cond["RoutingPeersHealthy"]["status"] == "True"
     assert cond["RoutingPeersHealthy"]["message"] == "2 of 2 routing peers connected"
     assert cond["HighlyAvailable"]["status"] == "True"
-    assert outcome.measurements == {"routing_peers_connected": 2, "routing_peers": 2}
+    assert outcome.measurements == {
+        "routing_peers_connected": 2,
+        "routing_peers": 2,
+        "routing_peers_wanted": 2,
+        "routing_peer_flaps": 0,
+    }
     peers = status(cluster, key)["routingPeers"]
     assert [(p["name"], p["connected"], p["version"]) for p in peers] == [
         ("router-1", True, "0.77.1"),
@@ -236,7 +241,8 @@ async def test_routing_peer_health_follows_the_peers_without_touching_ready(
         "False",
         "NoRoutingPeerConnected",
     )
-    assert outcome.measurements == {"routing_peers_connected": 0, "routing_peers": 2}
+    assert outcome.measurements["routing_peers_connected"] == 0
+    assert outcome.measurements["routing_peers"] == 2
     assert status(cluster, key)["connectedRoutingPeers"] == 0
     assert kstatus_violations(status(cluster, key), 1) == []
     # Health is read, never written.

@@ -355,3 +355,26 @@ def test_a_peer_netbird_knows_little_about_is_listed_without_nulls() -> None:
     assert Health([quiet]).status()["routingPeers"] == [
         {"id": "q", "name": "new", "connected": False}
     ]
+
+
+def test_flaps_count_state_changes_and_reconnects_between_reads() -> None:
+    from nbaccess.reconcile.network_health import FlapWatch
+
+    watch = FlapWatch(dt.timedelta(minutes=10))
+    up = peer("a", ["g"])
+    watch.observe([up], NOW)
+    assert watch.condition().status == "False"
+    watch.observe([peer("a", ["g"], connected=False)], NOW + dt.timedelta(seconds=10))
+    watch.observe([up], NOW + dt.timedelta(seconds=20))
+    assert watch.count == 2
+    # Connected at both reads, but NetBird stamped a new lastSeen: it dropped and came back.
+    back = up.model_copy(update={"last_seen": NOW + dt.timedelta(seconds=25)})
+    watch.observe([back], NOW + dt.timedelta(seconds=30))
+    assert watch.count == 4
+    flapping = watch.condition()
+    assert (flapping.status, flapping.reason) == ("True", "RoutingPeersFlapping")
+    assert "peer-a (4)" in flapping.message
+    # Ten quiet minutes later it has calmed down.
+    watch.observe([back], NOW + dt.timedelta(minutes=11))
+    assert watch.count == 0
+    assert watch.condition().status == "False"

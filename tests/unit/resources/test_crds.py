@@ -222,7 +222,7 @@ def test_kind_specific_wide_columns() -> None:
         return {c["name"] for c in columns if c.get("priority") == 1}
 
     assert {"Action", "Protocol", "Ports"} <= wide("NetBirdPolicy")
-    assert "Peers-Connected" in wide("NetBirdNetwork")
+    assert "Routing-Peers" in wide("NetBirdNetwork")
     assert "Expires" in wide("SetupKey")
 
 
