@@ -77,6 +77,8 @@ class Converged(Generic[Obs]):
     # Twins of ours the pass deleted, and warnings the ownership rule raised.
     removed: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # What it is, for events that name the object: "policy 'web-to-app' (d1fs3k2r...)".
+    title: str = ""
 
     @property
     def wrote(self) -> bool:
@@ -198,16 +200,24 @@ async def converge(
     removed = [await _remove_twin(ops, twin) for twin in verdict.twins]
     if verdict.primary is None:
         created = await create(ops, desired, current, name=name)
+        created_id = ops.identity.object_id(created)
         return Converged(
-            created, ops.identity.object_id(created), "created", [], removed, verdict.warnings
+            created,
+            created_id,
+            "created",
+            [],
+            removed,
+            verdict.warnings,
+            f"{kind} {name!r} ({created_id})",
         )
     observed = verdict.primary
     object_id = ops.identity.object_id(observed)
+    title = f"{kind} {name!r} ({object_id})"
     current.recorder.note({"id": object_id, **dict.fromkeys(CREATE_FIELDS)})
     action: Action = "adopted" if verdict.adopted else "unchanged"
     changes = ops.diff(desired, observed)
     if not changes:
-        return Converged(observed, object_id, action, [], removed, verdict.warnings)
+        return Converged(observed, object_id, action, [], removed, verdict.warnings, title)
     updated = await call(
         f"updating {kind} {name!r}", lambda: ops.update(object_id, desired, observed)
     )
@@ -218,6 +228,7 @@ async def converge(
         changes,
         removed,
         verdict.warnings,
+        title,
     )
 
 
@@ -344,6 +355,7 @@ def describe_changes(result: Converged[Obs]) -> list[str]:
     done = list(result.removed)
     if not result.wrote:
         return done
+    what = f"{result.action} {result.title}".rstrip()
     if result.changed_fields:
-        return [f"{result.action} {', '.join(result.changed_fields)}", *done]
-    return [result.action, *done]
+        return [f"{what}: {', '.join(result.changed_fields)}", *done]
+    return [what, *done]

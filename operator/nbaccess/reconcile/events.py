@@ -7,7 +7,20 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from nbaccess.conditions import Condition
+from nbaccess.reconcile.ownership import NAMESAKE_WARNING
+from nbaccess.reconcile.policy_reach import NO_PEERS_WARNING, POSTURE_WARNING
 from nbaccess.reconcile.status import condition
+
+
+def warning_reason(text: str) -> str:
+    """The event reason for a status warning: searchable in docs/troubleshooting.md."""
+    if text.startswith(NO_PEERS_WARNING):
+        return "NoPeersMatch"
+    if text.startswith(POSTURE_WARNING):
+        return "PostureCheckFailsEverywhere"
+    if text.startswith(NAMESAKE_WARNING):
+        return "UnmanagedNamesake"
+    return "RiskySpec"  # the shapes nbaccess lint reports
 
 
 @dataclass(frozen=True)

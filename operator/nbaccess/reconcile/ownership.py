@@ -35,6 +35,8 @@ from typing import Generic, TypeVar
 from nbaccess.reconcile.outcome import Permanent, ReconcileError
 
 MARKER_PREFIX = "managed by nbaccess: "
+# How a warning about a same-named object we do not manage starts (events name it).
+NAMESAKE_WARNING = "another "
 DEFAULT_CLUSTER = "default"
 # xid seconds are NetBird's clock, the intent time ours: a group created a little before our
 # request (by someone else) must not pass for ours, so the allowance stays small.

@@ -16,7 +16,7 @@ from typing import Any
 
 from nbaccess.conditions import Phase
 from nbaccess.netbird.client import NetBirdClient
-from nbaccess.reconcile.events import EventSpec, condition_flips
+from nbaccess.reconcile.events import EventSpec, condition_flips, warning_reason
 from nbaccess.reconcile.kinds import KindReconciler, Pass
 from nbaccess.reconcile.outcome import Outcome, ReconcileError
 from nbaccess.reconcile.status import build_status, condition, parse_timestamp
@@ -161,7 +161,7 @@ def pass_events(outcome: Outcome, previous: Mapping[str, Any]) -> list[EventSpec
         events.append(EventSpec("Warning", outcome.reason, outcome.message[:1000]))
     known: Sequence[str] = previous.get("warnings") or []
     events += [
-        EventSpec("Warning", "RiskyPolicy", warning)
+        EventSpec("Warning", warning_reason(warning), warning)
         for warning in outcome.warnings
         if warning not in known
     ]

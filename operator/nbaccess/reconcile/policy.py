@@ -15,6 +15,7 @@ from typing import Any
 from nbaccess.access import object_rules
 from nbaccess.conditions import Phase, timestamp
 from nbaccess.netbird.client import NetBirdClient, policy_dropped_ids
+from nbaccess.netbird.errors import NetBirdError
 from nbaccess.netbird.models import (
     Policy,
     PolicyRequest,
@@ -22,7 +23,7 @@ from nbaccess.netbird.models import (
     PortRange,
     ResourceRef,
 )
-from nbaccess.reconcile import drift, engine
+from nbaccess.reconcile import drift, engine, policy_reach
 from nbaccess.reconcile.kinds import Pass, Reading, Watched
 from nbaccess.reconcile.outcome import DependencyNotReady, Outcome, Permanent, Transient
 from nbaccess.reconcile.ownership import Identity, read_claim, with_claim, without_claim
@@ -189,10 +190,64 @@ def other_access_is_ready(directory: CrDirectory, me: CrKey) -> bool:
     return False
 
 
+def ports_text(spec: NetBirdPolicySpec) -> str:
+    """status.ports: what the policy opens, for `kubectl get -o wide`."""
+    if spec.protocol not in ("tcp", "udp"):
+        return spec.protocol
+    parts = [str(p) for p in spec.ports or ()]
+    parts += [f"{r.start}-{r.end}" for r in spec.port_ranges or ()]
+    return ",".join(parts) or "all"
+
+
+@dataclass
+class Reach:
+    sources: list[dict[str, Any]]
+    destinations: list[dict[str, Any]]
+    checks: list[dict[str, Any]]
+    warnings: list[str]
+    observed: dict[str, str]
+
+
+async def _reach(
+    nb: NetBirdClient, resolved: Resolved, spec: NetBirdPolicySpec, *, grants: bool
+) -> Reach:
+    """Names and peer counts for status, and why the policy may reach no one (from the cached
+    lists every pass reads anyway)."""
+    try:
+        groups = {g.id: g for g in await nb.list_groups()}
+        checks = (
+            {c.id: c for c in await nb.list_posture_checks()} if resolved.posture_checks else {}
+        )
+        peers = await nb.list_peers() if resolved.posture_checks else []
+    except NetBirdError as exc:
+        raise engine.classify(exc, "reading the policy's groups") from exc
+    sources = policy_reach.group_entries(resolved.sources, groups)
+    destinations = policy_reach.group_entries(resolved.destinations or [], groups)
+    warnings: list[str] = []
+    if grants:
+        warnings += policy_reach.empty_group_warnings("source", sources)
+        warnings += policy_reach.empty_group_warnings("destination", destinations)
+        members = {p for g in resolved.sources if g in groups for p in groups[g].peers}
+        attached = [checks[c] for c in resolved.posture_checks if c in checks]
+        source_peers = [p for p in peers if p.id in members]
+        warnings += policy_reach.posture_warnings(attached, source_peers)
+    referenced = [
+        groups[g] for g in [*resolved.sources, *(resolved.destinations or [])] if g in groups
+    ]
+    return Reach(
+        sources,
+        destinations,
+        policy_reach.check_entries(resolved.posture_checks, checks),
+        warnings,
+        drift.observed("groups", *referenced),
+    )
+
+
 class PolicyReconciler:
     kind = POLICY_KIND
     plural = "netbirdpolicies"
-    surveyed: tuple[str, ...] = ("policies",)
+    # Its groups too: a group gaining its first peer clears the "no peer would match" warning.
+    surveyed: tuple[str, ...] = ("policies", "groups")
     monitor_seconds: float | None = None
     claimed_in: str | None = "policies"
 
@@ -288,7 +343,13 @@ class PolicyReconciler:
                 )
         all_id = await _all_group_id(nb)
         warnings = [*risk_warnings(spec, name, resolved, all_id), *result.warnings]
+        reach = await _reach(nb, resolved, spec, grants=enabled and spec.action == "accept")
+        warnings += reach.warnings
         status: dict[str, Any] = {
+            "sourceGroups": reach.sources or None,
+            "destinationGroups": reach.destinations or None,
+            "postureChecks": reach.checks or None,
+            "ports": ports_text(spec),
             "ruleId": stored.rules[0].id if stored.rules else None,
             "sourceGroupIds": resolved.sources,
             "destinationGroupIds": resolved.destinations,
@@ -311,7 +372,7 @@ class PolicyReconciler:
                 status=status,
                 warnings=warnings,
                 changes=changes,
-                observed=drift.observed("policies", stored),
+                observed={**drift.observed("policies", stored), **reach.observed},
             )
         message = f"policy {name!r} ({stored.id}) in sync"
         if expired:
@@ -324,7 +385,7 @@ class PolicyReconciler:
             status=status,
             warnings=warnings,
             changes=changes,
-            observed=drift.observed("policies", stored),
+            observed={**drift.observed("policies", stored), **reach.observed},
         )
 
     async def finalize(self, nb: NetBirdClient, current: Pass, spec: NetBirdPolicySpec) -> None:

@@ -716,7 +716,9 @@ class SetupKeyReconciler:
         expires = timestamp(key.expires) if key.expires else "never"
         where = f"Secret {record.secret_name}"
         # For an alert before enrollment breaks, should rotation ever stop working.
-        measured = {"setup_key_expiry": key.expires.timestamp()} if key.expires else {}
+        measured = {"setup_key_rotation_window": step.before.total_seconds()}
+        if key.expires:
+            measured["setup_key_expiry"] = key.expires.timestamp()
         if key.state == "overused":
             return Outcome(
                 Phase.READY,

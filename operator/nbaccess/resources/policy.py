@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from nbaccess.resources.base import Rule, SpecModel, list_set
+from nbaccess.resources.base import Rule, SpecModel, StatusModel, list_map, list_set
 from nbaccess.resources.common import (
     CrName,
     Description,
@@ -159,8 +159,40 @@ class NetBirdPolicySpec(ManagedSpec):
     )
 
 
+class GroupReach(StatusModel):
+    """A group of the policy, as a person reads it."""
+
+    id: str = Field(max_length=64, description="NetBird group id.")
+    name: str = Field("", max_length=255, description="NetBird group name.")
+    peers: int = Field(0, ge=0, description="Peers in the group now.")
+
+
+class NamedCheck(StatusModel):
+    id: str = Field(max_length=64, description="NetBird posture check id.")
+    name: str = Field("", max_length=255, description="NetBird posture check name.")
+
+
 class NetBirdPolicyStatus(ManagedStatus):
     """Observed state of a NetBirdPolicy."""
+
+    source_groups: list[GroupReach] | None = Field(
+        None,
+        max_length=64,
+        description="The source groups by name, with their peer counts (0: nobody matches).",
+        json_schema_extra=list_map("id"),
+    )
+    destination_groups: list[GroupReach] | None = Field(
+        None,
+        max_length=64,
+        description="The destination groups by name, with their peer counts.",
+        json_schema_extra=list_map("id"),
+    )
+    posture_checks: list[NamedCheck] | None = Field(
+        None,
+        max_length=32,
+        description="The posture checks a source peer must pass, by name.",
+        json_schema_extra=list_map("id"),
+    )
 
     rule_id: NetBirdId | None = Field(None, description="NetBird id of the policy's one rule.")
     source_group_ids: list[str] | None = Field(
