@@ -193,8 +193,7 @@ async def converge(
     """Bring one NetBird object to `desired`; raise a ReconcileError instead of crashing."""
     kind = ops.identity.kind
     # After an unconfirmed create the list must be NetBird's, not one cached before it landed.
-    fresh = any(current.previous_status.get(f) for f in (CREATE_REQUESTED, CREATE_ATTEMPTED))
-    verdict = await gather(ops, current, name=name, adopt=adopt, fresh=fresh)
+    verdict = await gather(ops, current, name=name, adopt=adopt, fresh=unconfirmed_create(current))
     if verdict.conflict is not None:
         raise verdict.conflict
     removed = [await _remove_twin(ops, twin) for twin in verdict.twins]
@@ -289,7 +288,7 @@ async def finalize(ops: ManagedOps[D, Obs], current: Pass, *, name: str, orphan:
     recorded one keeps living without our claim, twins still go. Returns what was done.
     """
     wait_for_unconfirmed_create(current)
-    verdict = await gather(ops, current, name=name, adopt=False, fresh=True)
+    verdict = await gather(ops, current, name=name, adopt=False, fresh=unconfirmed_create(current))
     ours = []
     if verdict.conflict is None and verdict.primary is not None:
         ours.append(verdict.primary)
@@ -307,6 +306,13 @@ async def finalize(ops: ManagedOps[D, Obs], current: Pass, *, name: str, orphan:
         await remove(ops, object_id)
         done.append(f"deleted {ops.identity.kind} {object_id}")
     return done
+
+
+def unconfirmed_create(current: Pass) -> bool:
+    """Whether a create of ours may have landed without being recorded. Only then can an
+    object with our claim exist that the cached list (kept current by our own writes) does
+    not show, so only then is NetBird's list read afresh."""
+    return any(current.previous_status.get(f) for f in (CREATE_REQUESTED, CREATE_ATTEMPTED))
 
 
 def wait_for_unconfirmed_create(current: Pass) -> None:

@@ -469,7 +469,11 @@ class NetworkReconciler:
         ops = NetworkOps(nb)
         engine.wait_for_unconfirmed_create(current)
         verdict = await engine.gather(
-            ops, current, name=spec.name or current.name, adopt=False, fresh=True
+            ops,
+            current,
+            name=spec.name or current.name,
+            adopt=False,
+            fresh=engine.unconfirmed_create(current),
         )
         for twin in verdict.twins:
             await engine.remove(ops, twin.id)  # made by a create that landed late: all ours
