@@ -33,9 +33,9 @@ def pinned_versions(path: Path = VERSIONS_FILE) -> dict[str, str]:
     return versions
 
 
-COMPONENTS = ("kubernetes", "controller-manager", "etcd", "netbird", "helm")
+COMPONENTS = ("kubernetes", "controller-manager", "etcd", "netbird", "helm", "promtool")
 # Which pinned version names a component's folder (default: <NAME>_VERSION).
-_VERSION_OF = {"controller-manager": "KUBERNETES_VERSION"}
+_VERSION_OF = {"controller-manager": "KUBERNETES_VERSION", "promtool": "PROMETHEUS_VERSION"}
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,10 @@ class Binaries:
     @property
     def helm(self) -> Path:
         return self._bin("helm", "helm")
+
+    @property
+    def promtool(self) -> Path:
+        return self._bin("promtool", "promtool")
 
     @property
     def kubernetes_version(self) -> str:

@@ -8,6 +8,7 @@
 #   etcd                      (go.etcd.io/etcd/server/v3, same wrapper approach)
 #   netbird-server, netbird   (github.com/netbirdio/netbird ./combined and ./client, CGO on)
 #   helm                      (helm.sh/helm/v3)
+#   promtool                  (github.com/prometheus/prometheus: the alert rules' tests)
 # Usage: build.sh [--print-dir]   (NBACCESS_E2E_CACHE overrides ~/.cache/nbaccess-e2e)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,6 +22,7 @@ kcm_dir=$cache/controller-manager-$KUBERNETES_VERSION
 etcd_dir=$cache/etcd-$ETCD_VERSION
 netbird_dir=$cache/netbird-$NETBIRD_VERSION
 helm_dir=$cache/helm-$HELM_VERSION
+promtool_dir=$cache/promtool-$PROMETHEUS_VERSION
 
 if [ "${1:-}" = "--print-dir" ]; then
   echo "$cache"; exit 0
@@ -114,6 +116,14 @@ build_helm() {
     -o "$helm_dir/bin/helm" helm.sh/helm/v3/cmd/helm
 }
 
+build_promtool() {
+  wrapper_module "$promtool_dir" github.com/prometheus/prometheus "$PROMETHEUS_VERSION"
+  printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/prometheus/prometheus/cmd/promtool"\n' > tools.go
+  go mod tidy >/dev/null
+  go build -trimpath -ldflags "-s -w" -o "$promtool_dir/bin/promtool" \
+    github.com/prometheus/prometheus/cmd/promtool
+}
+
 # Each target is complete only when its marker exists, so an interrupted build is redone.
 ensure() {
   local name=$1 dir=$2 fn=$3
@@ -133,4 +143,5 @@ ensure "kube-controller-manager $KUBERNETES_VERSION" "$kcm_dir" build_controller
 ensure "etcd $ETCD_VERSION" "$etcd_dir" build_etcd
 ensure "netbird $NETBIRD_VERSION (netbird-server, netbird client)" "$netbird_dir" build_netbird
 ensure "helm $HELM_VERSION" "$helm_dir" build_helm
+ensure "promtool $PROMETHEUS_VERSION" "$promtool_dir" build_promtool
 say "stack binaries ready in $cache ($((SECONDS - total0))s)"
