@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # The uv that made uv.lock; the Dockerfile's UV_VERSION is the same (tests/image checks).
 UV_VERSION := 0.13.8
 
-.PHONY: test lint lock unit stack demo demo-stop crds bench bench-e2e bench-lint chaos clean
+.PHONY: test lint lock unit stack demo demo-stop crds monitoring bench bench-e2e bench-lint chaos clean
 
 $(BIN)/.installed: pyproject.toml uv.lock
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ demo-stop: $(BIN)/.installed
 # pydantic models.
 crds: $(BIN)/.installed
 	$(BIN)/nbaccess crds --output-dir crds --output-dir charts/netbird-access-operator/files/crds
+
+# Rewrites the plain copies of the chart's alert rules and dashboard under deploy/ (for
+# installs without the chart); tests/e2e/monitoring fails when they fall behind.
+monitoring: $(BIN)/.installed stack
+	bash hack/monitoring.sh
 
 # Prints how NetBird traffic and time grow with the number of objects (not part of `test`).
 bench: $(BIN)/.installed
