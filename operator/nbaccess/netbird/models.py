@@ -481,6 +481,9 @@ class Peer(Identified):
     login_expired: bool = False
     approval_required: bool = False
     groups: IdList = Field(default_factory=list)
+    # From the management server's GeoLite database; "" when it has none.
+    country_code: str = ""
+    city_name: str = ""
 
 
 class AccessiblePeer(Identified):

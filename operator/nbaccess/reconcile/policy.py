@@ -211,14 +211,24 @@ class Reach:
 async def _reach(
     nb: NetBirdClient, resolved: Resolved, spec: NetBirdPolicySpec, *, grants: bool
 ) -> Reach:
-    """Names and peer counts for status, and why the policy may reach no one (from the cached
-    lists every pass reads anyway)."""
+    """Names and peer counts for status, and why the policy may reach no one: from the cached
+    lists every pass reads anyway, and read afresh before warning, since peers join groups
+    (enrolling with a setup key, an IdP sync) without the operator writing anything."""
+    found = await _reach_from(nb, resolved, grants=grants, fresh=False)
+    if found.warnings:
+        found = await _reach_from(nb, resolved, grants=grants, fresh=True)
+    return found
+
+
+async def _reach_from(nb: NetBirdClient, resolved: Resolved, *, grants: bool, fresh: bool) -> Reach:
     try:
-        groups = {g.id: g for g in await nb.list_groups()}
+        groups = {g.id: g for g in await nb.list_groups(fresh=fresh)}
         checks = (
-            {c.id: c for c in await nb.list_posture_checks()} if resolved.posture_checks else {}
+            {c.id: c for c in await nb.list_posture_checks(fresh=fresh)}
+            if resolved.posture_checks
+            else {}
         )
-        peers = await nb.list_peers() if resolved.posture_checks else []
+        peers = await nb.list_peers(fresh=fresh) if resolved.posture_checks else []
     except NetBirdError as exc:
         raise engine.classify(exc, "reading the policy's groups") from exc
     sources = policy_reach.group_entries(resolved.sources, groups)

@@ -3,10 +3,11 @@
 The guide's first troubleshooting case is "the policy exists but the connection is still
 blocked": usually a source or destination group with no peers (the IdP group is not synced,
 the setup key did not assign the group) or a posture check no peer passes. NetBird's API tells
-a group's members and each peer's client version, OS and location; it does not report posture
-results, so of the posture checks only the client-version one can be judged from here (a
-network range or a process check cannot: the peer's local addresses and processes are not in
-the API).
+a group's members and each peer's client version, OS name and location; it does not report
+posture results. So the client-version and geolocation checks can be judged from here, the
+way NetBird judges them; the OS-version check cannot (it compares the peer's core OS version,
+which the API does not serve), nor can a network-range or process check (the peer's local
+addresses and processes are not in the API).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from nbaccess.netbird.models import Group, Peer, PostureCheck
+from nbaccess.netbird.models import GeoLocationCheck, Group, MinVersion, Peer, PostureCheck
 
 NO_PEERS_ADVICE = "is the IdP group synced, did the setup key assign the group?"
 NO_PEERS_WARNING = "no peer would match this policy"
@@ -51,21 +52,62 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", text.split("-", 1)[0])[:3])
 
 
+def _passes_geo(check: GeoLocationCheck, peer: Peer) -> bool:
+    """NetBird's rule: a peer without a location fails; else the first matching location's
+    action decides, and no match passes a deny list and fails an allow list."""
+    if not peer.country_code and not peer.city_name:
+        return False
+    for place in check.locations:
+        if place.country_code == peer.country_code and place.city_name in ("", peer.city_name):
+            return check.action == "allow"
+    return check.action == "deny"
+
+
+def _geo_warning(name: str, check: GeoLocationCheck, connected: Sequence[Peer]) -> str | None:
+    if any(_passes_geo(check, p) for p in connected):
+        return None
+    located = sorted({p.country_code for p in connected if p.country_code})
+    if not located:
+        why = (
+            "NetBird knows no location for any connected peer of the source groups (their "
+            "public addresses are not in its GeoLite database), and a peer without one fails"
+        )
+    else:
+        why = f"every connected peer of the source groups is elsewhere ({', '.join(located[:5])})"
+    rule = "allows" if check.action == "allow" else "denies"
+    return (
+        f"{POSTURE_WARNING}{name!r} {rule} by location and {why}: none of them can start this flow"
+    )
+
+
+def _version_warning(name: str, wanted: MinVersion, connected: Sequence[Peer]) -> str | None:
+    minimum = _version(wanted.min_version)
+    if any(p.version and _version(p.version) >= minimum for p in connected):
+        return None
+    seen = sorted({p.version or "unknown" for p in connected})
+    return (
+        f"{POSTURE_WARNING}{name!r} wants NetBird {wanted.min_version} or newer and every "
+        f"connected peer of the source groups runs an older one ({', '.join(seen[:5])}): none "
+        "of them can start this flow"
+    )
+
+
 def posture_warnings(checks: Sequence[PostureCheck], source_peers: Sequence[Peer]) -> list[str]:
-    """A client-version check that every connected source peer fails blocks the flow."""
+    """A posture check that every connected source peer fails blocks the flow (of the checks
+    the API lets us judge); with no connected source peer there is nothing to judge."""
     connected = [p for p in source_peers if p.connected]
+    if not connected:
+        return []
     warnings = []
     for check in checks:
-        wanted = check.checks.nb_version_check
-        if wanted is None or not connected:
-            continue
-        minimum = _version(wanted.min_version)
-        passing = [p for p in connected if p.version and _version(p.version) >= minimum]
-        if not passing:
-            seen = sorted({p.version or "unknown" for p in connected})
-            warnings.append(
-                f"{POSTURE_WARNING}{check.name!r} wants NetBird {wanted.min_version} or newer and "
-                f"every connected peer of the source groups runs an older one "
-                f"({', '.join(seen[:5])}): none of them can start this flow"
-            )
+        parts = check.checks
+        found = [
+            _version_warning(check.name, parts.nb_version_check, connected)
+            if parts.nb_version_check is not None
+            else None,
+            _geo_warning(check.name, parts.geo_location_check, connected)
+            if parts.geo_location_check is not None
+            else None,
+        ]
+        warnings += [w for w in found if w is not None]
     return warnings
