@@ -149,7 +149,9 @@ class KubeApi:
             ),
             type=etype,
             reason=reason,
-            message=message[:1024],
+            # Named in the message too: event exporters and `kubectl get events -A` readers
+            # often see the message alone.
+            message=f"{key.kind} {key.namespace}/{key.name}: {message}"[:1024],
             source=k8s.V1EventSource(component=COMPONENT),
             reporting_component=COMPONENT,
             reporting_instance=self._instance,

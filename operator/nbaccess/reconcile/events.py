@@ -32,6 +32,10 @@ class EventSpec:
     message: str
 
 
+# Conditions whose True is the trouble (the rest, e.g. RoutingPeersHealthy, are bad when False).
+ABNORMAL_WHEN_TRUE = frozenset({"Stalled", "RoutingPeersFlapping"})
+
+
 def condition_flips(
     previous: Mapping[str, Any], conditions: Sequence[Condition]
 ) -> list[EventSpec]:
@@ -42,9 +46,10 @@ def condition_flips(
     for cond in conditions:
         before = condition(previous, cond.type)
         if before is not None and before.get("status") != cond.status:
+            bad = (cond.status == "True") == (cond.type in ABNORMAL_WHEN_TRUE)
             events.append(
                 EventSpec(
-                    "Normal" if cond.status == "True" else "Warning",
+                    "Warning" if bad else "Normal",
                     cond.reason,
                     f"{cond.type} is {cond.status}: {cond.message}"[:1000],
                 )
