@@ -22,6 +22,9 @@ from tests.e2e.stack.ports import free_tcp_port
 # object turning Ready within seconds of its dependency proves the wake-up, not the retry.
 RESYNC_SECONDS = 15
 RETRY_SECONDS = 60
+# Routing-peer health is read this often (30 s in production), so a test that flaps a peer
+# within a minute sees most of the transitions between reads, not only lastSeen jumps.
+HEALTH_SECONDS = 5
 # The operator watches only namespaces with this prefix, so objects other folders create
 # (e.g. the CRD tables, whose valid examples reuse the three-tier names) are not converged.
 OPERATED_PREFIX = "op-"
@@ -168,6 +171,7 @@ def start_operator(
         "NBACCESS_METRICS_PORT": str(port),
         "NBACCESS_RESYNC_SECONDS": str(RESYNC_SECONDS),
         "NBACCESS_RETRY_SECONDS": str(RETRY_SECONDS),
+        "NBACCESS_HEALTH_SECONDS": str(HEALTH_SECONDS),
     }
     for name, value in (env or {}).items():
         if value is None:

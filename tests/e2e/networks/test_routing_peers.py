@@ -15,7 +15,7 @@ from tests.e2e.stack.peer import PeerProcess
 
 Enroll = Callable[[str, str], PeerProcess]
 MakeSetupKey = Callable[..., SetupKey]
-# Health is read again every 30s and on each resync; a peer's state reaches the API at once.
+# Health is read every HEALTH_SECONDS and on each resync; a peer's state reaches the API at once.
 HEALTH_TIMEOUT = 120.0
 
 

@@ -89,6 +89,33 @@ class PeerProcess:
         """SIGTERM (then SIGKILL) the client; NetBird then shows the peer disconnected."""
         self.process.stop(grace_seconds)
 
+    def restart(
+        self,
+        management_url: str,
+        *,
+        admin_token: str,
+        timeout_seconds: float = PEER_CONNECT_TIMEOUT,
+    ) -> float:
+        """Start the stopped client again from its folder (already registered: no setup key)
+        and wait until NetBird shows it connected; returns the seconds that took."""
+        if self.running():
+            raise RuntimeError(f"peer {self.name} is still running")
+        api = _PeersApi(management_url, admin_token)
+        started = time.monotonic()
+        try:
+            self.process = _launch(
+                Path(self.process.binary),
+                management_url,
+                None,
+                self.name,
+                self.folder,
+                int(self.socks5_address.rsplit(":", 1)[1]),
+            )
+            _wait_reconnected(api, self.process, self.netbird_id, self.name, timeout_seconds)
+        finally:
+            api.close()
+        return time.monotonic() - started
+
     def log_tail(self, lines: int = PEER_LOG_TAIL_LINES) -> str:
         return log_tail(self.log_path, lines)
 
@@ -143,7 +170,12 @@ def start_peer(
 
 
 def _launch(
-    binary: Path, management_url: str, setup_key: str, name: str, folder: Path, socks5_port: int
+    binary: Path,
+    management_url: str,
+    setup_key: str | None,
+    name: str,
+    folder: Path,
+    socks5_port: int,
 ) -> ServerProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NB_", "WT_"))}
     env.update(
@@ -156,9 +188,10 @@ def _launch(
             "NB_DISABLE_NAT_MAPPER": "true",
             "NB_METRICS_PUSH_ENABLED": "false",
             "NB_SOCKS5_LISTENER_PORT": str(socks5_port),
-            "NB_SETUP_KEY": setup_key,
         }
     )
+    if setup_key is not None:
+        env["NB_SETUP_KEY"] = setup_key
     argv = [
         str(binary),
         "up",
@@ -228,6 +261,24 @@ def _wait_connected(
             raise PeerStartError(
                 name, f"not connected after {timeout:.0f}s ({seen})", process.log_path
             )
+        time.sleep(0.25)
+
+
+def _wait_reconnected(
+    api: _PeersApi, process: ServerProcess, peer_id: str, name: str, timeout: float
+) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        code = process.exit_code()
+        if code is not None:
+            raise PeerStartError(name, f"client exited with code {code}", process.log_path)
+        try:
+            if any(p["id"] == peer_id and p.get("connected") is True for p in api.peers()):
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() >= deadline:
+            raise PeerStartError(name, f"not reconnected after {timeout:.0f}s", process.log_path)
         time.sleep(0.25)
 
 
