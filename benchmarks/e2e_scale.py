@@ -262,6 +262,7 @@ def run_scenario(
             "NBACCESS_RESYNC_SECONDS": str(resync),
             "NBACCESS_RETRY_SECONDS": "10",
             "NBACCESS_LOG_LEVEL": "warning",
+            "NBACCESS_HEALTH_SECONDS": None,  # the production default, not the e2e tests' 5 s
         },
     )
     pid = operator.process.pid
