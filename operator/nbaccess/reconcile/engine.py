@@ -193,7 +193,12 @@ async def converge(
     """Bring one NetBird object to `desired`; raise a ReconcileError instead of crashing."""
     kind = ops.identity.kind
     # After an unconfirmed create the list must be NetBird's, not one cached before it landed.
-    verdict = await gather(ops, current, name=name, adopt=adopt, fresh=unconfirmed_create(current))
+    fresh = unconfirmed_create(current)
+    verdict = await gather(ops, current, name=name, adopt=adopt, fresh=fresh)
+    if verdict.primary is None and verdict.conflict is None and adopt and not fresh:
+        # The object to adopt was made by hand, maybe after the cached list was loaded: only
+        # NetBird's own list can say it is not there before one is created beside it.
+        verdict = await gather(ops, current, name=name, adopt=adopt, fresh=True)
     if verdict.conflict is not None:
         raise verdict.conflict
     removed = [await _remove_twin(ops, twin) for twin in verdict.twins]

@@ -16,15 +16,16 @@ everything in it is ours; otherwise only our parts go and the network stays with
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from nbaccess.access import object_rules
 from nbaccess.conditions import Condition, Phase
 from nbaccess.netbird import errors as nb_errors
 from nbaccess.netbird.client import NetBirdClient
 from nbaccess.netbird.models import (
+    Identified,
     Network,
     NetworkRequest,
     NetworkResource,
@@ -336,8 +337,11 @@ class NetworkReconciler:
                 known.adopted = result.action == "adopted"
             network_id = result.object_id
             changes += engine.describe_changes(result)
-            stored = await self._resources(nb, current, network_id, resolved, known, changes)
-            await self._routers(nb, network_id, resolved, known, changes)
+            listed = result.observed
+            stored = await self._resources(
+                nb, current, network_id, listed.resources, resolved, known, changes
+            )
+            await self._routers(nb, network_id, listed.routers, resolved, known, changes)
             health = await read_health(nb, network_id)
             seen = await self._seen(nb, result.observed, network_id)
             me = CrKey(self.kind, current.namespace, current.name)
@@ -390,12 +394,15 @@ class NetworkReconciler:
         nb: NetBirdClient,
         current: Pass,
         network_id: str,
+        listed: Sequence[str],
         resolved: Resolved,
         known: Known,
         changes: list[str],
     ) -> dict[str, NetworkResource]:
         try:
-            observed = await nb.list_network_resources(network_id)
+            observed = await _consistent(
+                lambda fresh: nb.list_network_resources(network_id, fresh=fresh), listed
+            )
         except nb_errors.NetBirdError as exc:
             raise engine.classify(exc, "listing the network's resources") from exc
         recorded = {entry["id"] for entry in known.resources.values()}
@@ -413,12 +420,15 @@ class NetworkReconciler:
         self,
         nb: NetBirdClient,
         network_id: str,
+        listed: Sequence[str],
         resolved: Resolved,
         known: Known,
         changes: list[str],
     ) -> None:
         try:
-            observed = await nb.list_network_routers(network_id)
+            observed = await _consistent(
+                lambda fresh: nb.list_network_routers(network_id, fresh=fresh), listed
+            )
         except nb_errors.NetBirdError as exc:
             raise engine.classify(exc, "listing the network's routers") from exc
         plan = plan_routers(
@@ -509,6 +519,21 @@ class NetworkReconciler:
             await delete_router(nb, network.id, router.id, "router")
         for resource in our_resources:
             await delete_resource(nb, network.id, resource)
+
+
+Item = TypeVar("Item", bound=Identified)
+
+
+async def _consistent(
+    load: Callable[[bool], Awaitable[list[Item]]], listed: Sequence[str]
+) -> list[Item]:
+    """A network's resources or routers, from the cache unless the network itself lists
+    other ids: then something was added or removed since the cached list was read (a create
+    of ours that landed late, or a router made by hand) and only NetBird's list will do."""
+    items = await load(False)
+    if {item.id for item in items} != set(listed):
+        items = await load(True)
+    return items
 
 
 async def release_network(

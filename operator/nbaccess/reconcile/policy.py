@@ -185,7 +185,8 @@ def other_access_is_ready(directory: CrDirectory, me: CrKey) -> bool:
     """True when another managed, enabled accept policy is Ready (the Default interlock)."""
     for key, state in directory.of_kind(POLICY_KIND):
         facts = state.facts or {}
-        if key != me and state.ready and facts.get("grantsAccess") == "true":
+        going = state.deleting  # about to go itself: it cannot stand in for the Default
+        if key != me and state.ready and not going and facts.get("grantsAccess") == "true":
             return True
     return False
 

@@ -62,6 +62,10 @@ class CrDirectory:
         state = self.state(key)
         if state is None:
             raise DependencyNotReady(f"{key} does not exist")
+        if state.deleting:
+            # Linking it now would hold up its deletion for as long as the link lives; once
+            # it is gone, a new one of that name (Git applying it again) is waited for.
+            raise DependencyNotReady(f"{key} is being deleted")
         if not state.ready or not state.netbird_id:
             raise DependencyNotReady(f"{key} is not Ready yet")
         return state.netbird_id

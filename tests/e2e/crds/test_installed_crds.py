@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from kubernetes import client as k8s
 
+from nbaccess.reconcile.policy import ports_text
 from nbaccess.resources.kinds import API_VERSION, CATEGORY, KINDS, KindInfo, printer_columns
 from nbaccess.resources.policy import NetBirdPolicySpec
 from tests.cases.valid_objects import VALID_OBJECTS
@@ -139,7 +140,8 @@ def test_get_policy_wide_shows_readiness_id_and_rule(kubectl: Kubectl, namespace
         "message": "in sync with NetBird",
         "lastTransitionTime": now,
     }
-    status = {"status": {"id": "d2h6tq0hhcjnqoiuec20", "conditions": [ready]}}
+    ports = ports_text(NetBirdPolicySpec.model_validate(policy["spec"]))
+    status = {"status": {"id": "d2h6tq0hhcjnqoiuec20", "ports": ports, "conditions": [ready]}}
     kubectl.ok(
         "patch", "netbirdpolicy", name, "-n", namespace, "--subresource=status",
         "--type=merge", "-p", json.dumps(status),
@@ -156,7 +158,7 @@ def test_get_policy_wide_shows_readiness_id_and_rule(kubectl: Kubectl, namespace
         "ID": "d2h6tq0hhcjnqoiuec20",
         "ACTION": "accept",
         "PROTOCOL": "tcp",
-        "PORTS": "[443,8443]",
+        "PORTS": "443,8443",
         "MESSAGE": "in sync with NetBird",
         "AGE": row["AGE"],
     }

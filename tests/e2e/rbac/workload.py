@@ -41,7 +41,8 @@ def secret_value(kubectl: Kubectl, namespace: str, name: str) -> str:
 
 def exercise(kubectl: Kubectl, namespaces: list[str], folder: Path) -> None:
     """Converge the three-tier example in the first namespace and a published, rotated setup
-    key in the second; then delete all of it, so finalizers and Secrets go too."""
+    key in the second, moved to another Secret; then delete all of it, so finalizers and
+    Secrets go too."""
     suffix = secrets.token_hex(3)
     example, keys = namespaces[0], namespaces[-1]
     manifest_file = folder / "three-tier.yaml"
@@ -79,10 +80,23 @@ def exercise(kubectl: Kubectl, namespaces: list[str], folder: Path) -> None:
 
     eventually(rotated, timeout=120)
 
+    # A new secretName: the key moves to the new Secret and the old one is deleted.
+    moved = f"{key}-moved"
+    kubectl.ok(
+        "patch", "-n", keys, f"setupkey/{key}", "--type=merge",
+        "-p", json.dumps({"spec": {"secretName": moved}}),
+    )  # fmt: skip
+
+    def old_secret_gone() -> None:
+        assert kubectl.run("get", "secret", "-n", keys, secret).returncode != 0, "still there"
+        secret_value(kubectl, keys, moved)
+
+    eventually(old_secret_gone, timeout=60)
+
     for namespace in (example, keys):
         kubectl.ok("delete", "-n", namespace, "netbird", "--all", "--timeout=180s")
 
     def secret_gone() -> None:
-        assert kubectl.run("get", "secret", "-n", keys, secret).returncode != 0
+        assert kubectl.run("get", "secret", "-n", keys, moved).returncode != 0
 
     eventually(secret_gone, timeout=60)

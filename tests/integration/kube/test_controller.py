@@ -101,6 +101,48 @@ async def test_a_deletion_netbird_refuses_is_said_in_status_and_tried_again(
     assert any(e.reason == "InUse" for e in harness.api.events if e.key == dst)
 
 
+async def test_a_group_being_deleted_is_not_linked_anew_so_its_deletion_can_finish(
+    harness: Harness,
+) -> None:
+    # Git deletes a tier and applies it again while its group still waits for its policy.
+    src = harness.api.apply("NetBirdGroup", "src", {})
+    harness.api.apply("NetBirdGroup", "dst", {})
+    flow = harness.api.apply("NetBirdPolicy", "flow", policy("src", "dst"))
+    await harness.settle()
+    harness.fake.fail_next(100, 503, method="DELETE", path="/api/policies")
+    harness.api.delete(src)
+    harness.api.delete(flow)
+    await harness.settle()
+    assert src in harness.api.objects  # still waiting for the policy
+    assert ready(harness, src)  # and still Ready: nothing was written
+
+    network = harness.api.apply(
+        "NetBirdNetwork", "db", {"routers": [{"name": "main", "peerGroups": [{"ref": "src"}]}]}
+    )
+    await harness.settle()
+    waiting = condition(harness.api.objects[network]["status"], "Ready")
+    assert (waiting["reason"], waiting["message"]) == (
+        "DependencyNotReady",
+        "NetBirdGroup team/src is being deleted",
+    )
+
+    harness.fake.clear_faults()
+    for _ in range(20):  # the policy's retry comes after its backoff
+        harness.clock.now += 30
+        await harness.settle()
+    assert src not in harness.api.objects
+    assert flow not in harness.api.objects
+    assert {g["name"] for g in objects(harness.fake, "groups")} == {"All", "dst"}
+    assert objects(harness.fake, "networks") == []
+
+    # Git's next sync brings the group back: the network now routes through the new one.
+    src = harness.api.apply("NetBirdGroup", "src", {})
+    await harness.settle()
+    assert ready(harness, network)
+    [router] = objects(harness.fake, "networks/routers")
+    assert router["peer_groups"] == [harness.api.objects[src]["status"]["id"]]
+
+
 # ---------------------------------------------------------------- the sweep and the monitors
 
 

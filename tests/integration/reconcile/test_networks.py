@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 from nbaccess.conditions import Phase, kstatus_violations
+from nbaccess.reconcile import drift
+from nbaccess.reconcile.network import NetworkReconciler
 from nbaccess.reconcile.refs import CrKey
 from tests.fakes import DropKind, FakeNetBird
 from tests.integration.reconcile.conftest import Clock, Cluster
@@ -334,6 +336,29 @@ async def test_a_router_whose_create_answer_was_lost_is_not_created_twice(
     assert status(cluster, key)["routers"][0] == {"name": "primary", "id": lost["id"]}
 
 
+async def test_a_router_create_that_lands_after_the_pass_is_removed_after_the_next_sweep(
+    cluster: Cluster, fake: FakeNetBird
+) -> None:
+    await groups(cluster, "db", "routers", "spare")
+    key = cluster.apply(NETWORK, "orders", network_spec())
+    await cluster.converge(key)
+    network_id = status(cluster, key)["id"]
+    declared = {r["id"] for r in routers_of(fake, network_id)}
+    primary = next(r for r in routers_of(fake, network_id) if r["metric"] == 100)
+    # What a lost create's request does when NetBird applies it late: a second router just
+    # like ours, which no pass has seen (the client's lists were read before it).
+    fields = ("peer_groups", "metric", "masquerade", "enabled")
+    late = api(fake, "POST", f"networks/{network_id}/routers", {f: primary[f] for f in fields})
+
+    seen = (await cluster.reconcile(key)).observed
+    found = await drift.survey(cluster.nb, NetworkReconciler.surveyed)
+    assert drift.drifted(seen, found), "the sweep does not notice the late router"
+    await cluster.converge(key)
+
+    assert {r["id"] for r in routers_of(fake, network_id)} == declared
+    assert late["id"] not in {r["id"] for r in status(cluster, key)["routers"]}
+
+
 async def test_a_resource_name_taken_elsewhere_stalls_with_netbirds_words(
     cluster: Cluster, fake: FakeNetBird
 ) -> None:
@@ -412,6 +437,25 @@ async def test_an_adopted_network_keeps_what_is_not_declared(
     await cluster.converge(key)
     assert set(resources_of(fake, existing["id"])) == {"hand-made"}
     assert [r["id"] for r in routers_of(fake, existing["id"])] == [hand_router["id"]]
+
+
+async def test_a_network_made_by_hand_just_now_is_adopted_not_created_beside(
+    cluster: Cluster, fake: FakeNetBird
+) -> None:
+    # The operator has just listed networks (it converged another one): the client's cached
+    # list predates the network made by hand below.
+    ids = await groups(cluster, "db", "routers", "spare")
+    await cluster.converge(cluster.apply(NETWORK, "orders", network_spec()))
+    existing, _, _ = hand_made_network(fake, router_group=ids["spare"])
+
+    key = cluster.apply(NETWORK, "legacy", {"adopt": True, "description": "by hand"})
+    await cluster.converge(key)
+
+    assert status(cluster, key)["id"] == existing["id"]
+    assert status(cluster, key)["adopted"] is True
+    assert [n["id"] for n in api(fake, "GET", "networks") if n["name"] == "legacy"] == [
+        existing["id"]
+    ]
 
 
 async def test_a_policy_reaches_a_resource_once_the_network_is_ready(

@@ -120,6 +120,9 @@ def test_default_interlock_needs_another_ready_accept_policy() -> None:
     disabled = CrDirectory({other: CrState("p2", True, {"grantsAccess": "false"})})
     ready = CrDirectory({other: CrState("p2", True, {"grantsAccess": "true"})})
     only_me = CrDirectory({me: CrState("p1", True, {"grantsAccess": "true"})})
+    # Deleted in the same commit as the Default: it cannot be what keeps access working.
+    going = CrDirectory({other: CrState("p2", True, {"grantsAccess": "true"}, deleting=True)})
+    assert not other_access_is_ready(going, me)
     assert not other_access_is_ready(waiting, me)
     assert not other_access_is_ready(disabled, me)
     assert not other_access_is_ready(only_me, me)
