@@ -205,10 +205,9 @@ class Metrics:
         self.reconcile_total.labels(kind=kind, result=result).inc()
         self.reconcile_duration.labels(kind=kind).observe(seconds)
 
-    def set_resource_counts(self, kind: str, ready_states: Iterable[bool]) -> None:
-        states = list(ready_states)
-        self.resources.labels(kind=kind, ready="True").set(sum(states))
-        self.resources.labels(kind=kind, ready="False").set(len(states) - sum(states))
+    def set_resource_counts(self, kind: str, ready: int, not_ready: int) -> None:
+        self.resources.labels(kind=kind, ready="True").set(ready)
+        self.resources.labels(kind=kind, ready="False").set(not_ready)
 
     def set_object_gauge(
         self, name: str, kind: str, namespace: str, obj: str, value: float

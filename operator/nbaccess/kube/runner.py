@@ -171,9 +171,7 @@ async def run_operator(
         settings.nbaccess_cluster_name,
         Claim(settings.nbaccess_cluster_name, "<namespace>", "<name>").claimant,
     )
-    tracker.on_readiness = lambda kind: metrics.set_resource_counts(
-        kind, tracker.readiness(kind).values()
-    )
+    tracker.on_readiness = lambda kind: metrics.set_resource_counts(kind, *tracker.counts(kind))
     leader = LeaderState(on_change=lambda role: metrics.leading.set(role == "leading"))
     elector = elector_from_settings(settings, api, leader)  # off: `leader` is leading
     ready = readiness_probe(leader, elector, liveness.alive)

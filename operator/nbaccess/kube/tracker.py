@@ -22,6 +22,9 @@ Wake = Callable[[list[CrKey], str], None]
 class Tracker:
     def __init__(self) -> None:
         self._ready: dict[CrKey, bool] = {}
+        # (kind, ready) -> how many: kept as readiness changes, so a change costs O(1), not
+        # a scan of every object of the kind.
+        self._counts: defaultdict[tuple[str, bool], int] = defaultdict(int)
         self._reason: dict[CrKey, str | None] = {}
         self._referrers: defaultdict[CrKey, set[CrKey]] = defaultdict(set)
         self._references: dict[CrKey, set[CrKey]] = {}
@@ -60,6 +63,9 @@ class Tracker:
         """Record what the watch shows; on a turn to Ready, wake whoever waits for `key`."""
         was_ready = self._ready.get(key)
         self._ready[key] = ready
+        if was_ready is not None:
+            self._counts[(key.kind, was_ready)] -= 1
+        self._counts[(key.kind, ready)] += 1
         self._reason[key] = reason
         if was_ready is not ready and self.on_readiness is not None:
             self.on_readiness(key.kind)
@@ -68,11 +74,15 @@ class Tracker:
             if waiting:
                 self.wake(waiting, f"{key} is Ready")
 
-    def readiness(self, kind: str) -> dict[CrKey, bool]:
-        return {key: ready for key, ready in self._ready.items() if key.kind == kind}
+    def counts(self, kind: str) -> tuple[int, int]:
+        """How many objects of `kind` are (Ready, not Ready)."""
+        return self._counts[(kind, True)], self._counts[(kind, False)]
 
     def forget(self, key: CrKey) -> None:
-        known = self._ready.pop(key, None) is not None
+        was_ready = self._ready.pop(key, None)
+        known = was_ready is not None
+        if was_ready is not None:
+            self._counts[(key.kind, was_ready)] -= 1
         self._reason.pop(key, None)
         if known and self.on_readiness is not None:
             self.on_readiness(key.kind)

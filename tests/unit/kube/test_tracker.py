@@ -51,7 +51,11 @@ def test_readiness_changes_are_announced_per_kind() -> None:
     tracker.on_readiness = announced.append
     tracker.seen(GROUP, False, "Transient")
     tracker.seen(GROUP, False, "Transient")
+    assert tracker.counts("NetBirdGroup") == (0, 1)
     tracker.seen(GROUP, True, "Synced")
+    tracker.seen(WAITING, False, "DependencyNotReady")
+    assert tracker.counts("NetBirdGroup") == (1, 0)
     tracker.forget(GROUP)
-    assert announced == ["NetBirdGroup", "NetBirdGroup", "NetBirdGroup"]
-    assert tracker.readiness("NetBirdGroup") == {}
+    assert announced == ["NetBirdGroup", "NetBirdGroup", "NetBirdPolicy", "NetBirdGroup"]
+    assert tracker.counts("NetBirdGroup") == (0, 0)
+    assert tracker.counts("NetBirdPolicy") == (0, 1)
