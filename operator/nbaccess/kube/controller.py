@@ -366,6 +366,14 @@ class Controller:
 
     def _stored(self, kind: str, body: Mapping[str, Any]) -> StoredObject:
         obj = StoredObject.of(kind, body)
+        if obj.deleting and not obj.finalizers:
+            # Our answer to removing the last finalizer: the apiserver deletes it now, and the
+            # watch may have said DELETED already. Stored again, it would haunt the store (and
+            # every referrer reading it) until the next start.
+            stored = self.store.get(obj.key)
+            if stored is None or stored.uid == obj.uid:
+                self.gone(obj.key)
+            return obj
         self.store.put(obj)
         self._seen(obj)
         return self.store.get(obj.key) or obj

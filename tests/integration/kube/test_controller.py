@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from nbaccess.reconcile.refs import CrKey
@@ -99,6 +100,32 @@ async def test_a_deletion_netbird_refuses_is_said_in_status_and_tried_again(
     assert "linked to policy" in ready_cond["message"]
     assert harness.controller.queue.due_at(dst) is not None  # retried with backoff, not dropped
     assert any(e.reason == "InUse" for e in harness.api.events if e.key == dst)
+
+
+async def test_the_watch_saying_deleted_before_our_last_finalizer_write_returns_leaves_no_ghost(
+    harness: Harness,
+) -> None:
+    src = harness.api.apply("NetBirdGroup", "src", {})
+    await harness.settle()
+    release = harness.api.set_finalizers
+
+    async def watch_first(key: CrKey, finalizers: Sequence[str], version: str) -> dict[str, Any]:
+        answer = await release(key, finalizers, version)
+        harness.watch()  # DELETED is handled before the answer is back
+        return answer
+
+    harness.api.set_finalizers = watch_first  # type: ignore[method-assign]
+    harness.api.delete(src)
+    await harness.settle()
+
+    assert src not in harness.api.objects
+    assert harness.controller.store.get(src) is None
+    assert harness.controller.tracker.counts("NetBirdGroup") == (0, 0)
+    # A policy naming it is told it does not exist, not that it is being deleted.
+    flow = harness.api.apply("NetBirdPolicy", "flow", policy("src", "src"))
+    await harness.settle()
+    waiting = condition(harness.api.objects[flow]["status"], "Ready")
+    assert waiting["message"] == "NetBirdGroup team/src does not exist"
 
 
 async def test_a_group_being_deleted_is_not_linked_anew_so_its_deletion_can_finish(
