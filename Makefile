@@ -13,7 +13,10 @@ UV_VERSION := 0.13.8
 $(BIN)/.installed: pyproject.toml uv.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --quiet --frozen --extra dev --inexact
+	# Byte-compiled at install, as in the image: without it every operator start compiles the
+	# kubernetes client from source (where PYTHONDONTWRITEBYTECODE is set, at each start),
+	# which costs seconds of CPU and leaves ~60 MiB more resident than the image would.
+	UV_PROJECT_ENVIRONMENT=$(VENV) UV_COMPILE_BYTECODE=1 $(BIN)/uv sync --quiet --frozen --extra dev --inexact
 	touch $@
 
 # Re-resolves uv.lock after a change to pyproject.toml's dependencies.

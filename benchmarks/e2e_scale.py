@@ -28,9 +28,10 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import yaml
@@ -38,6 +39,7 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes import watch as k8s_watch
 
+from benchmarks import official_operator as official
 from tests.chaos.audit import audit
 from tests.chaos.churn import GROUP, PLURALS, VERSION, Tier
 from tests.e2e.harness import NetBirdApi
@@ -83,18 +85,95 @@ def mixed(count: int, run: str, namespace: str) -> list[dict[str, Any]]:
     return docs
 
 
-class ReadyWatch:
-    """Watches our kinds in a namespace: when each object was first seen and first Ready."""
+class Process(Protocol):
+    @property
+    def pid(self) -> int: ...
 
-    def __init__(self, api: k8s.ApiClient, namespace: str) -> None:
+    def stop(self) -> None: ...
+
+
+@dataclass
+class OurProcess:
+    operator: OperatorProcess
+
+    @property
+    def pid(self) -> int:
+        return self.operator.process.pid
+
+    def stop(self) -> None:
+        self.operator.stop()
+
+    def requests(self) -> Counter[str]:
+        return requests_by_method(self.operator.metrics_url)
+
+
+# start(stack, folder, namespace, cluster, resync) -> the running operator
+Starter = Callable[[Stack, Path, str, str, float], Process]
+
+
+@dataclass(frozen=True)
+class Target:
+    """The operator a scenario drives, and the kinds it is driven through."""
+
+    name: str
+    api_group: str
+    version: str
+    plurals: Mapping[str, str]
+    start: Starter
+
+
+def _start_ours(stack: Stack, folder: Path, namespace: str, cluster: str, resync: float) -> Process:
+    assert stack.kube is not None
+    assert stack.netbird is not None
+    return OurProcess(
+        start_operator(
+            stack.kube.kubeconfig,
+            stack.netbird.url,
+            stack.netbird.token,
+            folder,
+            args=["--namespace", namespace],
+            env={
+                "NBACCESS_CLUSTER_NAME": cluster,
+                "NBACCESS_RESYNC_SECONDS": str(resync),
+                "NBACCESS_RETRY_SECONDS": "10",
+                "NBACCESS_LOG_LEVEL": "warning",
+                "NBACCESS_HEALTH_SECONDS": None,  # the production default, not the e2e 5 s
+            },
+        )
+    )
+
+
+OURS = Target("ours", GROUP, VERSION, PLURALS, _start_ours)
+
+
+def official_target(src: Path, kubectl: Kubectl) -> Target:
+    binary = official.build(src)
+    official.apply_crds(kubectl, src)
+
+    def start(stack: Stack, folder: Path, namespace: str, cluster: str, resync: float) -> Process:
+        assert stack.kube is not None
+        assert stack.netbird is not None
+        return official.start(
+            binary, stack.kube.kubeconfig, stack.netbird.url, stack.netbird.token, folder, namespace
+        )
+
+    return Target("official v0.8.0", official.API_GROUP, official.VERSION, official.PLURALS, start)
+
+
+class ReadyWatch:
+    """Watches an operator's kinds in a namespace: when each object was first seen and first
+    Ready."""
+
+    def __init__(self, api: k8s.ApiClient, namespace: str, target: Target) -> None:
         self._objects = k8s.CustomObjectsApi(api)
         self.namespace = namespace
+        self.target = target
         self.added: dict[tuple[str, str], float] = {}
         self.ready: dict[tuple[str, str], float] = {}
-        self.present: set[tuple[str, str]] = set()
         self._stop = threading.Event()
         self._threads = [
-            threading.Thread(target=self._follow, args=(kind,), daemon=True) for kind in PLURALS
+            threading.Thread(target=self._follow, args=(kind,), daemon=True)
+            for kind in target.plurals
         ]
 
     def start(self) -> None:
@@ -117,10 +196,10 @@ class ReadyWatch:
         while not self._stop.is_set():
             stream = watcher.stream(
                 self._objects.list_namespaced_custom_object,
-                GROUP,
-                VERSION,
+                self.target.api_group,
+                self.target.version,
                 self.namespace,
-                PLURALS[kind],
+                self.target.plurals[kind],
                 timeout_seconds=30,
             )
             for event in stream:
@@ -128,15 +207,25 @@ class ReadyWatch:
                 obj = event["object"]
                 key = (kind, obj["metadata"]["name"])
                 if event["type"] == "DELETED":
-                    self.present.discard(key)
                     continue
-                self.present.add(key)
                 self.added.setdefault(key, now)
                 conditions = (obj.get("status") or {}).get("conditions") or ()
                 if any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
                     self.ready.setdefault(key, now)
                 if self._stop.is_set():
                     break
+
+    def remaining(self) -> int:
+        """CRs left in the namespace, listed: a watch that restarts misses the DELETED events
+        of its gap, so it cannot say when the last one went."""
+        return sum(
+            len(
+                self._objects.list_namespaced_custom_object(
+                    self.target.api_group, self.target.version, self.namespace, plural
+                )["items"]
+            )
+            for plural in self.target.plurals.values()
+        )
 
     def wait(self, check: Any, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -180,9 +269,10 @@ class Row:
     all_ready: float = 0.0
     p50: float = 0.0
     p95: float = 0.0
-    converge: Counter[str] = field(default_factory=Counter)
+    # None: not measured (the official operator has no request metrics).
+    converge: Counter[str] | None = field(default_factory=Counter)
     idle_seconds: float = 0.0
-    idle_requests: int = 0
+    idle_requests: int | None = None
     idle_writes: int = 0
     sweeps: float = 0.0
     idle_cpu: float = 0.0
@@ -193,14 +283,23 @@ class Row:
     leftovers: int | None = None
 
     def cells(self) -> list[str]:
-        per_resync = f"{self.idle_requests / self.sweeps:.1f}" if self.sweeps else "-"
+        if self.idle_requests is None:
+            idle_requests = "-"
+        else:
+            per_resync = f"{self.idle_requests / self.sweeps:.1f}" if self.sweeps else "-"
+            idle_requests = f"{self.idle_requests} ({per_resync}/resync), {self.idle_writes} writes"
+        converge = (
+            "-"
+            if self.converge is None
+            else " ".join(f"{m} {c}" for m, c in sorted(self.converge.items()))
+        )
         return [
             self.name,
             str(self.objects),
             f"{self.all_ready:.1f} s",
             f"{self.p50:.1f} / {self.p95:.1f} s",
-            " ".join(f"{m} {c}" for m, c in sorted(self.converge.items())),
-            f"{self.idle_requests} ({per_resync}/resync), {self.idle_writes} writes",
+            converge,
+            idle_requests,
             f"{self.idle_cpu:.2f} s / {self.idle_seconds:.0f} s",
             f"{self.rss:.0f} / {self.peak:.0f} MiB",
             f"{self.deleted:.1f} s",
@@ -241,6 +340,7 @@ def run_scenario(
     resync: float,
     folder: Path,
     audited: bool,
+    target: Target = OURS,
 ) -> Row:
     assert stack.kube is not None
     assert stack.netbird is not None
@@ -251,27 +351,18 @@ def run_scenario(
     manifest = folder / f"{name}.yaml"
     manifest.write_text(yaml.safe_dump_all(docs))
     cluster = f"bench-{run}"
-    operator: OperatorProcess = start_operator(
-        stack.kube.kubeconfig,
-        stack.netbird.url,
-        stack.netbird.token,
-        folder,
-        args=["--namespace", namespace],
-        env={
-            "NBACCESS_CLUSTER_NAME": cluster,
-            "NBACCESS_RESYNC_SECONDS": str(resync),
-            "NBACCESS_RETRY_SECONDS": "10",
-            "NBACCESS_LOG_LEVEL": "warning",
-            "NBACCESS_HEALTH_SECONDS": None,  # the production default, not the e2e tests' 5 s
-        },
-    )
-    pid = operator.process.pid
-    watch = ReadyWatch(api, namespace)
+    operator = target.start(stack, folder, namespace, cluster, resync)
+    pid = operator.pid
+    watch = ReadyWatch(api, namespace, target)
     watch.start()
-    row = Row(name, len(docs))
+    row = Row(name if target is OURS else f"{name} ({target.name})", len(docs))
     netbird = NetBirdApi(stack.netbird.url, stack.netbird.token)
+
+    def requests() -> Counter[str] | None:
+        return operator.requests() if isinstance(operator, OurProcess) else None
+
     try:
-        before = requests_by_method(operator.metrics_url)
+        before = requests()
         started = time.monotonic()
         kubectl.ok("apply", "--server-side", "-n", namespace, "-f", str(manifest))
         expected = {(d["kind"], d["metadata"]["name"]) for d in docs}
@@ -282,29 +373,30 @@ def run_scenario(
         row.p50 = statistics.median(latencies)
         row.p95 = latencies[int(0.95 * (len(latencies) - 1))]
         time.sleep(2)  # the last status writes' watch events, and their requests, are in
-        after = requests_by_method(operator.metrics_url)
-        row.converge = after - before
+        after = requests()
+        row.converge = None if after is None or before is None else after - before
         row.rss = rss_mib(pid)[0]
 
-        cpu0, idle0 = cpu_seconds(pid), requests_by_method(operator.metrics_url)
+        cpu0, idle0 = cpu_seconds(pid), requests()
         time.sleep(idle)
-        cpu1, idle1 = cpu_seconds(pid), requests_by_method(operator.metrics_url)
+        cpu1, idle1 = cpu_seconds(pid), requests()
         row.idle_seconds = idle
         row.idle_cpu = cpu1 - cpu0
-        diff = idle1 - idle0
-        row.idle_requests = sum(diff.values())
-        row.idle_writes = sum(v for m, v in diff.items() if m != "GET")
-        row.sweeps = idle / resync
+        if idle0 is not None and idle1 is not None:
+            diff = idle1 - idle0
+            row.idle_requests = sum(diff.values())
+            row.idle_writes = sum(v for m, v in diff.items() if m != "GET")
+            row.sweeps = idle / resync
         row.peak = rss_mib(pid)[1]
         if audited:
             found = audit(netbird, api, cluster=cluster, run=run, namespaces=[namespace])
             row.duplicates = len(found.duplicates)
 
         started = time.monotonic()
-        for plural in {PLURALS[d["kind"]] for d in docs}:
+        for plural in {target.plurals[d["kind"]] for d in docs}:
             kubectl.ok("delete", "-n", namespace, plural, "--all", "--wait=false")
-        if not watch.wait(lambda: not watch.present, 1800):
-            raise RuntimeError(f"{name}: {len(watch.present)} CRs left after the delete")
+        if not watch.wait(lambda: watch.remaining() == 0, 1800):
+            raise RuntimeError(f"{name}: {watch.remaining()} CRs left after the delete")
         row.deleted = time.monotonic() - started
         if audited:
             found = audit(netbird, api, cluster=cluster, run=run, namespaces=[namespace])
@@ -327,6 +419,12 @@ def main(argv: list[str] | None = None) -> int:
         "--idle", type=float, default=600, help="idle window after converging, seconds"
     )
     parser.add_argument("--resync", type=float, default=300, help="NBACCESS_RESYNC_SECONDS")
+    parser.add_argument(
+        "--official-src",
+        type=Path,
+        help="a checkout of netbirdio/kubernetes-operator: each size is also run through it, "
+        "alone on the machine after ours (groups + keys only)",
+    )
     args = parser.parse_args(argv)
 
     stack = session_stack()
@@ -340,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     folder = Path(tempfile.mkdtemp(prefix="nbaccess-bench-"))
     try:
+        other = official_target(args.official_src, kubectl) if args.official_src else None
         for n in args.sizes:
             row = run_scenario(
                 stack,
@@ -354,6 +453,21 @@ def main(argv: list[str] | None = None) -> int:
             )
             rows.append(row)
             print(table([row]).splitlines()[-1], flush=True)
+            if other is not None:
+                row = run_scenario(
+                    stack,
+                    kubectl,
+                    api,
+                    f"{n} groups + {n} keys",
+                    lambda run, ns, n=n: official.group_and_keys(n, run),
+                    idle=args.idle,
+                    resync=args.resync,
+                    folder=folder,
+                    audited=False,
+                    target=other,
+                )
+                rows.append(row)
+                print(table([row]).splitlines()[-1], flush=True)
         if args.mixed:
             row = run_scenario(
                 stack,
