@@ -399,7 +399,8 @@ def run_scenario(
         started = time.monotonic()
         # One command, kinds in a fixed order (groups before the keys that use them, as a
         # namespace deletion may): the same for both operators.
-        plurals = sorted({target.plurals[d["kind"]] for d in docs})
+        # Qualified: both operators have a kind whose plural is `setupkeys`.
+        plurals = sorted({f"{target.plurals[d['kind']]}.{target.api_group}" for d in docs})
         kubectl.ok("delete", "-n", namespace, ",".join(plurals), "--all", "--wait=false")
         if watch.wait(lambda: watch.remaining() == 0, delete_timeout):
             row.deleted = time.monotonic() - started
