@@ -38,10 +38,13 @@ class ListCache:
     def enabled(self) -> bool:
         return self._ttl > 0
 
-    def fresh(self, kind: str, scope: Hashable = "*") -> list[Any] | None:
-        """The cached list if it is younger than the TTL, else None."""
+    def fresh(
+        self, kind: str, scope: Hashable = "*", max_age: float | None = None
+    ) -> list[Any] | None:
+        """The cached list if it is younger than the TTL (and than `max_age`), else None."""
         entry = self._entries.get((kind, scope))
-        if entry is None or self._clock() - entry.loaded_at >= self._ttl:
+        limit = self._ttl if max_age is None else min(self._ttl, max_age)
+        if entry is None or self._clock() - entry.loaded_at >= limit:
             return None
         return list(entry.items)
 
@@ -52,21 +55,24 @@ class ListCache:
         scope: Hashable = "*",
         *,
         fresh: bool = False,
+        max_age: float | None = None,
     ) -> list[T]:
         """The fresh cached list, or the result of `load()` (which is then cached).
 
         `fresh=True` always loads (NetBird's word, e.g. before a deletion), and caches it.
+        `max_age`: a list loaded at most that many seconds ago will do. Nearly NetBird's word,
+        but many callers at once share one load: those waiting for it take its result.
         """
         if not self.enabled:
             return await load()
         key = (kind, scope)
-        cached = None if fresh else self.fresh(kind, scope)
+        cached = None if fresh else self.fresh(kind, scope, max_age)
         if cached is not None:
             return cached
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             # Someone else may have loaded it while we waited for the lock.
-            cached = None if fresh else self.fresh(kind, scope)
+            cached = None if fresh else self.fresh(kind, scope, max_age)
             if cached is not None:
                 return cached
             generation = self._generation.get(kind, 0)

@@ -370,12 +370,13 @@ class NetBirdClient:
         path_params: Mapping[str, str] | None = None,
         scope: str = _ALL,
         fresh: bool = False,
+        max_age: float | None = None,
     ) -> list[I]:
         async def load() -> list[I]:
             data = await self._send("GET", route, path_params=path_params)
             return self._parse_list(model, data, "GET", route)
 
-        return await self._cache.get_or_load(kind, load, scope, fresh=fresh)
+        return await self._cache.get_or_load(kind, load, scope, fresh=fresh, max_age=max_age)
 
     async def _get(
         self,
@@ -429,11 +430,18 @@ class NetBirdClient:
     # ------------------------------------------------------------------ one collection
 
     async def _list_of(
-        self, collection: Collection[I], *, network_id: str | None = None, fresh: bool = False
+        self,
+        collection: Collection[I],
+        *,
+        network_id: str | None = None,
+        fresh: bool = False,
+        max_age: float | None = None,
     ) -> list[I]:
         if network_id is None:
             route = collection.all_route or collection.route
-            return await self._list(collection.kind, route, collection.model, fresh=fresh)
+            return await self._list(
+                collection.kind, route, collection.model, fresh=fresh, max_age=max_age
+            )
         return await self._list(
             collection.kind,
             collection.route,
@@ -521,8 +529,10 @@ class NetBirdClient:
 
     # ------------------------------------------------------------------ groups
 
-    async def list_groups(self, *, fresh: bool = False) -> list[Group]:
-        return await self._list_of(GROUPS, fresh=fresh)
+    async def list_groups(
+        self, *, fresh: bool = False, max_age: float | None = None
+    ) -> list[Group]:
+        return await self._list_of(GROUPS, fresh=fresh, max_age=max_age)
 
     async def get_group(self, group_id: str, *, fresh: bool = False) -> Group:
         return await self._get_of(GROUPS, group_id, fresh=fresh)
@@ -569,8 +579,10 @@ class NetBirdClient:
 
     # ------------------------------------------------------------------ posture checks
 
-    async def list_posture_checks(self, *, fresh: bool = False) -> list[PostureCheck]:
-        return await self._list_of(POSTURE_CHECKS, fresh=fresh)
+    async def list_posture_checks(
+        self, *, fresh: bool = False, max_age: float | None = None
+    ) -> list[PostureCheck]:
+        return await self._list_of(POSTURE_CHECKS, fresh=fresh, max_age=max_age)
 
     async def get_posture_check(self, check_id: str, *, fresh: bool = False) -> PostureCheck:
         return await self._get_of(POSTURE_CHECKS, check_id, fresh=fresh)
@@ -688,8 +700,8 @@ class NetBirdClient:
 
     # ------------------------------------------------------------------ peers
 
-    async def list_peers(self, *, fresh: bool = False) -> list[Peer]:
-        return await self._list_of(PEERS, fresh=fresh)
+    async def list_peers(self, *, fresh: bool = False, max_age: float | None = None) -> list[Peer]:
+        return await self._list_of(PEERS, fresh=fresh, max_age=max_age)
 
     async def get_peer(self, peer_id: str, *, fresh: bool = False) -> Peer:
         return await self._get_of(PEERS, peer_id, fresh=fresh)

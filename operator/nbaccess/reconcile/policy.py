@@ -215,21 +215,28 @@ async def _reach(
     """Names and peer counts for status, and why the policy may reach no one: from the cached
     lists every pass reads anyway, and read afresh before warning, since peers join groups
     (enrolling with a setup key, an IdP sync) without the operator writing anything."""
-    found = await _reach_from(nb, resolved, grants=grants, fresh=False)
+    found = await _reach_from(nb, resolved, grants=grants, max_age=None)
     if found.warnings:
-        found = await _reach_from(nb, resolved, grants=grants, fresh=True)
+        found = await _reach_from(nb, resolved, grants=grants, max_age=REACH_RECHECK_SECONDS)
     return found
 
 
-async def _reach_from(nb: NetBirdClient, resolved: Resolved, *, grants: bool, fresh: bool) -> Reach:
+# How old a list may be when a warning is checked again: a second, so the policies of one
+# apply (hundreds of them, often all with empty groups at first) share one read of each list.
+REACH_RECHECK_SECONDS = 1.0
+
+
+async def _reach_from(
+    nb: NetBirdClient, resolved: Resolved, *, grants: bool, max_age: float | None
+) -> Reach:
     try:
-        groups = {g.id: g for g in await nb.list_groups(fresh=fresh)}
+        groups = {g.id: g for g in await nb.list_groups(max_age=max_age)}
         checks = (
-            {c.id: c for c in await nb.list_posture_checks(fresh=fresh)}
+            {c.id: c for c in await nb.list_posture_checks(max_age=max_age)}
             if resolved.posture_checks
             else {}
         )
-        peers = await nb.list_peers(fresh=fresh) if resolved.posture_checks else []
+        peers = await nb.list_peers(max_age=max_age) if resolved.posture_checks else []
     except NetBirdError as exc:
         raise engine.classify(exc, "reading the policy's groups") from exc
     sources = policy_reach.group_entries(resolved.sources, groups)

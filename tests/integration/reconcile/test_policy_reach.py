@@ -3,6 +3,7 @@ posture checks by name, and a warning when no peer would match or every peer fai
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from nbaccess.reconcile.refs import CrKey
@@ -64,6 +65,37 @@ async def test_an_empty_source_group_warns_until_a_peer_joins(
     now = status(cluster, key)
     assert now["sourceGroups"] == [{"id": ids["app"], "name": "app", "peers": 1}]
     assert not now.get("warnings")
+
+
+async def test_a_warning_is_checked_against_a_list_read_after_the_peer_joined(
+    cluster: Cluster, fake: FakeNetBird, clock: Clock
+) -> None:
+    ids = await groups(cluster, "app", "db")
+    fake.add_peer("db-1", groups=[ids["db"]])
+    key = policy(cluster, "app-to-db")
+    await cluster.converge(key)
+    assert status(cluster, key)["warnings"]
+
+    # Enrolled with a setup key: NetBird changed, the operator wrote nothing, and the cached
+    # group list (well within its 10 s) still says 0 peers.
+    fake.add_peer("app-1", groups=[ids["app"]])
+    clock.advance(2)
+    await cluster.converge(key)
+    assert not status(cluster, key).get("warnings")
+
+
+async def test_policies_applied_together_share_one_read_before_warning(
+    cluster: Cluster, fake: FakeNetBird, clock: Clock
+) -> None:
+    await groups(cluster, "app", "db")
+    keys = [policy(cluster, f"flow-{i}", ports=[5000 + i]) for i in range(20)]
+    clock.advance(2)  # the cached group list is too old to warn from
+    fake.clear_log()
+    await asyncio.gather(*(cluster.reconcile(k) for k in keys))
+
+    assert all(status(cluster, k)["warnings"] for k in keys)  # every group is still empty
+    group_reads = [r for r in fake.requests if (r.method, r.path) == ("GET", "/api/groups")]
+    assert len(group_reads) == 1
 
 
 async def test_a_posture_check_every_source_peer_fails_is_named(
