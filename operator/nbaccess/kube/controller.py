@@ -31,11 +31,17 @@ from nbaccess.reconcile import drift
 from nbaccess.reconcile.events import EventSpec
 from nbaccess.reconcile.kinds import KindReconciler, Pass, StatusRecorder, Watched
 from nbaccess.reconcile.objects import StoredObject
-from nbaccess.reconcile.outcome import ReconcileError
+from nbaccess.reconcile.outcome import ReconcileError, Transient
 from nbaccess.reconcile.ownership import DEFAULT_CLUSTER, recorded_id
-from nbaccess.reconcile.passes import PassResult, converge_once, finalize_once, utcnow
+from nbaccess.reconcile.passes import PassResult, blocked, converge_once, finalize_once, utcnow
 from nbaccess.reconcile.refs import CrDirectory, CrKey, CrState
-from nbaccess.reconcile.schedule import FINALIZER, after_pass, deleting_dependants, needs_pass
+from nbaccess.reconcile.schedule import (
+    FINALIZER,
+    after_pass,
+    deleting_dependants,
+    holding_dependants,
+    needs_pass,
+)
 from nbaccess.reconcile.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
@@ -94,6 +100,9 @@ class Controller:
         self._events: set[asyncio.Task[None]] = set()
         # What each object's last pass saw in NetBird (drift.py): the sweep's reference.
         self.observed: dict[CrKey, dict[str, str]] = {}
+        # Dependencies a referrer's new spec dropped: NetBird still links them until that
+        # referrer's next pass has run, so deletions waiting for them are woken again then.
+        self._released: dict[CrKey, set[CrKey]] = {}
         tracker.wake = self._wake
 
     # ------------------------------------------------------------------ the watch
@@ -122,6 +131,7 @@ class Controller:
         self.queue.discard(key)
         self.observed.pop(key, None)
         self.tracker.forget(key)
+        self._released.pop(key, None)
         self.metrics.forget_object(key.kind, key.namespace, key.name)
         self._wake_deletions(released)
 
@@ -140,7 +150,10 @@ class Controller:
             self._wake_deletions(self.tracker.references(obj.key, []))
             return
         deps = list(kind.references(obj.key.namespace, parsed))
-        self._wake_deletions(self.tracker.references(obj.key, deps))
+        dropped = self.tracker.references(obj.key, deps)
+        if dropped:
+            self._released.setdefault(obj.key, set()).update(dropped)
+        self._wake_deletions(dropped)
 
     def _seen(self, obj: StoredObject) -> None:
         self.tracker.seen(obj.key, obj.ready, obj.reason)
@@ -221,6 +234,7 @@ class Controller:
             time.monotonic() - started,
         )
         await self._write_status(obj.key, result.status)
+        self._wake_deletions(self._released.pop(obj.key, set()))
         self.observed[obj.key] = result.outcome.observed
         if result.outcome.phase is Phase.READY:
             self._in_sync(obj.key)
@@ -252,7 +266,16 @@ class Controller:
             log.debug("%s: deletion waits for %s", obj.key, ", ".join(map(str, going)))
             return
         current = self._pass(obj)
-        result = await finalize_once(kind, self.netbird(), current, obj.spec)
+        holding = holding_dependants(obj.key, self.tracker.referrers(obj.key), self.store.get)
+        if holding:
+            # Woken when one goes or drops the reference; retried with backoff meanwhile.
+            users = ", ".join(map(str, holding))
+            result = blocked(
+                Transient("InUse", f"still used by {users}: delete those or drop the reference"),
+                current,
+            )
+        else:
+            result = await finalize_once(kind, self.netbird(), current, obj.spec)
         if result.done:
             remaining = [f for f in obj.finalizers if f != FINALIZER]
             if await self._set_finalizers(obj, remaining) is not None:

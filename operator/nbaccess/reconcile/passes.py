@@ -125,15 +125,15 @@ async def finalize_once(
         # Which NetBird object to delete, and whether to, is in the spec we cannot read: keep
         # the CR so nothing is lost silently; fixing the spec (or removing the finalizer
         # deliberately) lets the deletion finish.
-        return _blocked(err, current, clock)
+        return blocked(err, current, clock)
     try:
         await kind.finalize(nb, current, parsed)
     except ReconcileError as err:
-        return _blocked(err, current, clock)
+        return blocked(err, current, clock)
     return FinalizeResult(None)
 
 
-def _blocked(err: ReconcileError, current: Pass, clock: Clock) -> FinalizeResult:
+def blocked(err: ReconcileError, current: Pass, clock: Clock = utcnow) -> FinalizeResult:
     """Deletion cannot finish yet: Ready=False `DeletionBlocked`, saying why."""
     outcome = Outcome(
         Phase.PROGRESSING if err.phase is Phase.PROGRESSING else Phase.STALLED,

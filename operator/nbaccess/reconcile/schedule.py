@@ -76,6 +76,20 @@ def deleting_dependants(
     return going
 
 
+def holding_dependants(
+    key: CrKey, referrers: Sequence[CrKey], lookup: Callable[[CrKey], StoredObject | None]
+) -> list[CrKey]:
+    """Referrers of `key` that stay and are Ready: each has linked it in NetBird, which would
+    refuse the deletion ("linked to ..."), so it waits for them without asking. A referrer
+    not Ready may never have linked it: NetBird decides."""
+    holding = []
+    for referrer in referrers:
+        obj = lookup(referrer)
+        if obj is not None and obj.ready and not obj.deleting and referrer != key:
+            holding.append(referrer)
+    return holding
+
+
 @dataclass(frozen=True)
 class After:
     """What a finished pass means for the queue."""

@@ -85,15 +85,61 @@ async def test_deleting_a_group_with_its_dependants_never_asks_netbird_in_vain(
     assert {g["name"] for g in objects(harness.fake, "groups")} == {"All"}
 
 
-async def test_a_deletion_netbird_refuses_is_said_in_status_and_tried_again(
+async def test_a_group_a_ready_policy_still_uses_waits_for_it_without_asking_netbird(
     harness: Harness,
 ) -> None:
     harness.api.apply("NetBirdGroup", "src", {})
     dst = harness.api.apply("NetBirdGroup", "dst", {})
     harness.api.apply("NetBirdPolicy", "flow", policy("src", "dst"))
     await harness.settle()
+    harness.fake.clear_log()
 
-    harness.api.delete(dst)  # the policy stays: NetBird refuses, the group waits
+    harness.api.delete(dst)  # the policy stays: the group waits, and says for whom
+    await harness.settle()
+    ready_cond = condition(harness.api.objects[dst]["status"], "Ready")
+    assert (ready_cond["status"], ready_cond["reason"]) == ("False", "DeletionBlocked")
+    assert ready_cond["message"] == (
+        "deletion waits: still used by NetBirdPolicy team/flow: delete those or drop the reference"
+    )
+    assert any(e.reason == "InUse" for e in harness.api.events if e.key == dst)
+    assert [r for r in harness.fake.requests if r.method == "DELETE"] == []
+    assert harness.controller.queue.due_at(dst) is not None  # looked at again, not dropped
+
+    # The policy stops using it: the group goes at once, no retry needed.
+    harness.api.apply("NetBirdPolicy", "flow", policy("src", "src"))
+    await harness.settle()
+    assert dst not in harness.api.objects
+    assert {g["name"] for g in objects(harness.fake, "groups")} == {"All", "src"}
+
+
+async def test_a_deletion_netbird_refuses_is_said_in_status_and_tried_again(
+    harness: Harness,
+) -> None:
+    harness.api.apply("NetBirdGroup", "src", {})
+    dst = harness.api.apply("NetBirdGroup", "dst", {})
+    await harness.settle()
+    # A policy made in the dashboard uses the group: only NetBird knows.
+    group_id = harness.api.objects[dst]["status"]["id"]
+    rule = {
+        "name": "by hand",
+        "enabled": True,
+        "action": "accept",
+        "bidirectional": False,
+        "protocol": "tcp",
+        "ports": ["22"],
+        "sources": [group_id],
+        "destinations": [group_id],
+    }
+    hand = {"name": "by hand", "enabled": True, "rules": [rule]}
+    harness.fake.process(
+        "POST",
+        "/api/policies",
+        "",
+        {"authorization": f"Token {harness.fake.token}"},
+        json.dumps(hand).encode(),
+    )
+
+    harness.api.delete(dst)
     await harness.settle()
     ready_cond = condition(harness.api.objects[dst]["status"], "Ready")
     assert (ready_cond["status"], ready_cond["reason"]) == ("False", "DeletionBlocked")
