@@ -46,6 +46,9 @@ from nbaccess.reconcile.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
+# How long a deletion waits for the resources still using it before it says so in status.
+HELD_QUIETLY_SECONDS = 5.0
+
 
 class StoreDirectory(CrDirectory):
     """The directory a pass resolves references with, read live from the store."""
@@ -103,6 +106,8 @@ class Controller:
         # Dependencies a referrer's new spec dropped: NetBird still links them until that
         # referrer's next pass has run, so deletions waiting for them are woken again then.
         self._released: dict[CrKey, set[CrKey]] = {}
+        # Deletions waiting for resources that still use them: since when (queue clock).
+        self._held_since: dict[CrKey, float] = {}
         tracker.wake = self._wake
 
     # ------------------------------------------------------------------ the watch
@@ -132,6 +137,7 @@ class Controller:
         self.observed.pop(key, None)
         self.tracker.forget(key)
         self._released.pop(key, None)
+        self._held_since.pop(key, None)
         self.metrics.forget_object(key.kind, key.namespace, key.name)
         self._wake_deletions(released)
 
@@ -267,15 +273,24 @@ class Controller:
             return
         current = self._pass(obj)
         holding = holding_dependants(obj.key, self.tracker.referrers(obj.key), self.store.get)
-        if holding:
+        if not holding:
+            self._held_since.pop(obj.key, None)
+            result = await finalize_once(kind, self.netbird(), current, obj.spec)
+        else:
+            since = self._held_since.setdefault(obj.key, self.queue.now())
+            quiet = since + HELD_QUIETLY_SECONDS - self.queue.now()
+            if quiet > 0:
+                # A bulk delete (a namespace, a whole folder) takes the users away within
+                # seconds: nothing is written for those moments, which would only slow the
+                # apiserver down while it deletes the rest.
+                self.queue.add_after(obj.key, quiet)
+                return
             # Woken when one goes or drops the reference; retried with backoff meanwhile.
             users = ", ".join(map(str, holding))
             result = blocked(
                 Transient("InUse", f"still used by {users}: delete those or drop the reference"),
                 current,
             )
-        else:
-            result = await finalize_once(kind, self.netbird(), current, obj.spec)
         if result.done:
             remaining = [f for f in obj.finalizers if f != FINALIZER]
             if await self._set_finalizers(obj, remaining) is not None:

@@ -102,6 +102,10 @@ class WorkQueue(Generic[K]):
         heapq.heappush(self._heap, (when, next(self._seq), key))
         self._wakeup.set()
 
+    def now(self) -> float:
+        """The queue's clock (a fake one in tests)."""
+        return self._clock()
+
     def add_after(self, key: K, delay: float) -> None:
         self.add_at(key, self._clock() + max(0.0, delay))
 

@@ -96,6 +96,9 @@ async def test_a_group_a_ready_policy_still_uses_waits_for_it_without_asking_net
 
     harness.api.delete(dst)  # the policy stays: the group waits, and says for whom
     await harness.settle()
+    assert is_ready(harness.api.objects[dst]["status"])  # a few seconds' quiet first
+    harness.clock.now += 5
+    await harness.settle()
     ready_cond = condition(harness.api.objects[dst]["status"], "Ready")
     assert (ready_cond["status"], ready_cond["reason"]) == ("False", "DeletionBlocked")
     assert ready_cond["message"] == (
