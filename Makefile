@@ -68,8 +68,9 @@ bench-lint: $(BIN)/.installed
 
 # The operator process against the real stack at 10, 100 and 500 groups + keys and a mixed
 # 2,000: time to Ready, requests, idle CPU and requests, memory, time to delete (a table).
+# Side by side with the official operator: BENCH_ARGS="--official-src <its checkout>".
 bench-e2e: $(BIN)/.installed stack
-	$(BIN)/python -m benchmarks.e2e_scale
+	$(BIN)/python -m benchmarks.e2e_scale $(BENCH_ARGS)
 
 # The large chaos runs (hundreds of CRs, dozens of SIGKILLs, a third of the requests faulted)
 # against the real stack; prints a table. The test command runs a bounded one (tests/chaos).
