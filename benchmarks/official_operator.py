@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from tests.e2e.kubectl import Kubectl
+from tests.e2e.operator_process import stop_process
 from tests.e2e.stack.binaries import cache_dir
 from tests.e2e.stack.ports import free_tcp_port
 
@@ -111,12 +112,7 @@ class Running:
         return self.process.pid
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
 
 def start(
