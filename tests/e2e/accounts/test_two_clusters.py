@@ -61,16 +61,28 @@ def shared_check(name: str) -> dict[str, Any]:
     )  # fmt: skip
 
 
-def snapshot(netbird: NetBirdApi, cluster: Cluster) -> dict[str, bytes]:
-    """What NetBird holds for every object of the cluster, as NetBird serves it (bytes)."""
-    held: dict[str, bytes] = {}
+def canonical(value: Any) -> Any:
+    """NetBird's JSON with lists in a fixed order: it lists some ids (a network's policies) in
+    map order, which changes from one GET to the next without anything changing."""
+    if isinstance(value, dict):
+        return {k: canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        items = [canonical(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+    return value
+
+
+def snapshot(netbird: NetBirdApi, cluster: Cluster) -> dict[str, str]:
+    """What NetBird holds for every object of the cluster, every field as NetBird serves it."""
+    held: dict[str, str] = {}
+    paths = []
     for obj in cluster.objects():
-        object_id = obj["status"]["id"]
-        path = f"/{COLLECTIONS[obj['kind']]}/{object_id}"
-        held[path] = netbird.raw(path)
+        path = f"/{COLLECTIONS[obj['kind']]}/{obj['status']['id']}"
+        paths.append(path)
         if obj["kind"] == "NetBirdNetwork":
-            for part in ("resources", "routers"):
-                held[f"{path}/{part}"] = netbird.raw(f"{path}/{part}")
+            paths += [f"{path}/resources", f"{path}/routers"]
+    for path in paths:
+        held[path] = json.dumps(canonical(json.loads(netbird.raw(path))), indent=1)
     return held
 
 
