@@ -38,8 +38,7 @@ from nbaccess.reconcile.refs import CrDirectory, CrKey, CrState
 from nbaccess.reconcile.schedule import (
     FINALIZER,
     after_pass,
-    deleting_dependants,
-    holding_dependants,
+    dependants,
     needs_pass,
 )
 from nbaccess.reconcile.workqueue import WorkQueue
@@ -263,7 +262,8 @@ class Controller:
         if FINALIZER not in obj.finalizers:
             return  # not ours to hold up (or already released)
         kind = self.kinds[obj.key.kind]
-        going = deleting_dependants(obj.key, self.tracker.referrers(obj.key), self.store.get)
+        waits = dependants(obj.key, self.tracker.referrers(obj.key), self.store.get)
+        going, holding = waits.going, waits.holding
         if going:
             # NetBird would refuse ("linked to ..."): wait for them to go, without asking it.
             # `gone()` queues this deletion again when the last of them is gone. Nothing is
@@ -272,7 +272,6 @@ class Controller:
             log.debug("%s: deletion waits for %s", obj.key, ", ".join(map(str, going)))
             return
         current = self._pass(obj)
-        holding = holding_dependants(obj.key, self.tracker.referrers(obj.key), self.store.get)
         if not holding:
             self._held_since.pop(obj.key, None)
             result = await finalize_once(kind, self.netbird(), current, obj.spec)

@@ -59,35 +59,33 @@ def needs_pass(old: StoredObject | None, new: StoredObject) -> bool:
     )
 
 
-def deleting_dependants(
-    key: CrKey, referrers: Sequence[CrKey], lookup: Callable[[CrKey], StoredObject | None]
-) -> list[CrKey]:
-    """Referrers of `key` that are being deleted themselves: its deletion waits for them.
+@dataclass(frozen=True)
+class Dependants:
+    """Who a deletion of `key` waits for, among the resources that reference it.
 
-    Deleting a group together with the policies and keys that use it would otherwise cost a
-    refused DELETE ("group has been linked to ...") and a backoff per object, in a loop.
-    A referrer that stays is not waited for: NetBird decides (it may no longer reference it).
+    going: being deleted themselves. Deleting a group together with the policies and keys that
+    use it would otherwise cost a refused DELETE ("group has been linked to ...") per object.
+    holding: staying, and Ready, so each has linked it in NetBird, which would refuse too. A
+    referrer that is not Ready may never have linked it: NetBird decides.
     """
-    going = []
-    for referrer in referrers:
-        obj = lookup(referrer)
-        if obj is not None and obj.deleting and referrer != key:
-            going.append(referrer)
-    return going
+
+    going: list[CrKey]
+    holding: list[CrKey]
 
 
-def holding_dependants(
+def dependants(
     key: CrKey, referrers: Sequence[CrKey], lookup: Callable[[CrKey], StoredObject | None]
-) -> list[CrKey]:
-    """Referrers of `key` that stay and are Ready: each has linked it in NetBird, which would
-    refuse the deletion ("linked to ..."), so it waits for them without asking. A referrer
-    not Ready may never have linked it: NetBird decides."""
-    holding = []
+) -> Dependants:
+    found = Dependants([], [])
     for referrer in referrers:
         obj = lookup(referrer)
-        if obj is not None and obj.ready and not obj.deleting and referrer != key:
-            holding.append(referrer)
-    return holding
+        if obj is None or referrer == key:
+            continue
+        if obj.deleting:
+            found.going.append(referrer)
+        elif obj.ready:
+            found.holding.append(referrer)
+    return found
 
 
 @dataclass(frozen=True)
