@@ -51,6 +51,10 @@ def _is_ours(secret: k8s.V1Secret, ref: SecretRef) -> bool:
 class KubeSecretStore:
     def __init__(self, api: k8s.ApiClient) -> None:
         self._core = k8s.CoreV1Api(api)
+        # Secrets this process created for a claim, by (namespace, name): the owner uid and
+        # the resourceVersion the create answered. The write that follows a claim needs no
+        # read to know the Secret is ours: its patch is conditional on that version.
+        self._claimed: dict[tuple[str, str], tuple[str, str]] = {}
 
     async def read(self, ref: SecretRef) -> Mapping[str, SecretStr] | None:
         return await asyncio.to_thread(self._read, ref)
@@ -97,8 +101,8 @@ class KubeSecretStore:
             }
         ]
 
-    def _create(self, ref: SecretRef, encoded: dict[str, str]) -> bool:
-        """Create the Secret owned by `ref`'s resource; False when one exists already."""
+    def _create(self, ref: SecretRef, encoded: dict[str, str]) -> k8s.V1Secret | None:
+        """Create the Secret owned by `ref`'s resource; None when one exists already."""
         body = k8s.V1Secret(
             metadata=k8s.V1ObjectMeta(
                 name=ref.name,
@@ -121,15 +125,19 @@ class KubeSecretStore:
             data=encoded or None,
         )
         try:
-            self._core.create_namespaced_secret(ref.namespace, body)
+            created: k8s.V1Secret = self._core.create_namespaced_secret(ref.namespace, body)
         except ApiException as exc:
             if exc.status == 409:
-                return False
+                return None
             raise
-        return True
+        return created
 
     def _claim(self, ref: SecretRef) -> None:
-        if self._create(ref, {}):
+        created = self._create(ref, {})
+        if created is not None:
+            version = created.metadata.resource_version if created.metadata else None
+            if ref.owner_uid and version:
+                self._claimed[(ref.namespace, ref.name)] = (ref.owner_uid, version)
             return
         existing = self._get(ref)
         if existing is not None and not _is_ours(existing, ref):
@@ -140,22 +148,36 @@ class KubeSecretStore:
             key: base64.b64encode(value.get_secret_value().encode()).decode()
             for key, value in data.items()
         }
+        claimed = self._claimed.pop((ref.namespace, ref.name), None)
+        if claimed is not None and claimed[0] == ref.owner_uid:
+            try:
+                self._patch(ref, encoded, resource_version=claimed[1])
+                return
+            except ApiException as exc:
+                if exc.status not in (404, 409):
+                    raise
+                # Changed or deleted since our create: decide from what is there now.
         existing = self._get(ref)
-        if existing is None and self._create(ref, encoded):
+        if existing is None and self._create(ref, encoded) is not None:
             return
         existing = existing or self._get(ref)
         if existing is None or not _is_ours(existing, ref):
             raise not_owned(ref, existing)
-        patch = {
-            "metadata": {
-                "labels": {MANAGED_BY: "nbaccess"},
-                # A merge patch replaces the list: [] detaches the Secret from its CR.
-                "ownerReferences": self._owners(ref),
-            },
-            "data": encoded,
+        self._patch(ref, encoded)
+
+    def _patch(self, ref: SecretRef, encoded: dict[str, str], resource_version: str = "") -> None:
+        meta: dict[str, Any] = {
+            "labels": {MANAGED_BY: "nbaccess"},
+            # A merge patch replaces the list: [] detaches the Secret from its CR.
+            "ownerReferences": self._owners(ref),
         }
+        if resource_version:
+            meta["resourceVersion"] = resource_version  # a precondition: 409 if it moved
         self._core.patch_namespaced_secret(
-            ref.name, ref.namespace, patch, _content_type="application/merge-patch+json"
+            ref.name,
+            ref.namespace,
+            {"metadata": meta, "data": encoded},
+            _content_type="application/merge-patch+json",
         )
 
     def _delete(self, ref: SecretRef) -> None:

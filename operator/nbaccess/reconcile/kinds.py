@@ -35,17 +35,24 @@ class StatusRecorder:
     def __init__(self, write: Callable[[Mapping[str, Any]], Awaitable[None]] | None = None) -> None:
         self.fields: dict[str, Any] = {}
         self._write = write
+        # Noted since the last write: persisted by the next `record`, or the final write.
+        self._unwritten: dict[str, Any] = {}
 
     async def record(self, fields: Mapping[str, Any]) -> None:
-        """Persist `fields` now (None clears one), before the pass goes on."""
+        """Persist `fields` now (None clears one), with anything noted before, before the
+        pass goes on."""
         self.fields.update(fields)
+        pending = {**self._unwritten, **fields}
+        self._unwritten.clear()
         if self._write is not None:
-            await self._write(dict(fields))
+            await self._write(pending)
 
     def note(self, fields: Mapping[str, Any]) -> None:
         """Keep `fields` for the pass's final status write, whatever its outcome (a new id
-        must not be lost because a later step failed)."""
+        must not be lost because a later step failed); a `record` before then writes them
+        too."""
         self.fields.update(fields)
+        self._unwritten.update(fields)
 
 
 @dataclass(frozen=True)

@@ -522,7 +522,10 @@ class SetupKeyReconciler:
         step.observed = await step.keys.get(record.id) if record.id else None
         if step.observed is not None:
             record.observe(step.observed, step.before)
-        step.secret_prefix = await step.secret.read_prefix()
+        if record.id or record.requested_at:
+            # A key that never existed cannot be in the Secret: a first pass leaves it to
+            # the claim (one request fewer), which stops at someone else's Secret all the same.
+            step.secret_prefix = await step.secret.read_prefix()
 
         groups = await self._auto_groups(nb, step)
         if record.requested_at is not None:
@@ -565,15 +568,16 @@ class SetupKeyReconciler:
         return ids
 
     async def _announce(self, step: Step, reasons: list[str], requested: str | None) -> None:
-        """Decide on a new key: claim the Secret, then record the request in status before
-        anything is created, so a crash after the create cannot leak the key (see above)."""
+        """Decide on a new key: claim the Secret, and note the request for status. `_create`
+        writes it, with its attempt, before anything is created, so a crash after the
+        create cannot leak the key (see above); one status write instead of two."""
         record = step.record
         # A Secret another resource holds stops us here, before any key exists in NetBird.
         await step.secret.claim()
         record.requested_at = step.now
         if requested:
             record.request_handled = requested
-        await step.current.recorder.record(
+        step.current.recorder.note(
             {"keyRequestedAt": timestamp(step.now), ROTATE_HANDLED: record.request_handled}
         )
         step.reasons = reasons

@@ -115,3 +115,48 @@ async def test_a_claim_makes_the_secret_ours_before_any_key_exists(
     with pytest.raises(Permanent) as second:
         await store.claim(SecretRef(ns, "shared", "SetupKey", "other", uid_2))
     assert "SetupKey keys" in second.value.message
+
+
+async def test_the_write_after_a_claim_still_sees_what_changed_in_between(
+    kube_api: k8s.ApiClient, kubectl: Kubectl, crds: list[dict[str, Any]]
+) -> None:
+    """The write that follows our own claim skips the read, on the condition that the Secret
+    is still the version the claim created: anything that moved it is read and judged."""
+    core = k8s.CoreV1Api(kube_api)
+    ns = new_namespace(kube_api, "secret-after-claim")
+    uid_1, uid_2 = owners(kubectl, ns, "keys", "other")
+    store = KubeSecretStore(kube_api)
+
+    await store.claim(ref(ns, "annotated", uid_1))
+    core.patch_namespaced_secret(
+        "annotated", ns, {"metadata": {"annotations": {"backup/include": "true"}}}
+    )
+    await store.write(ref(ns, "annotated", uid_1), {"setupKey": SecretStr("FFFFF-1")})
+    annotated = core.read_namespaced_secret("annotated", ns)
+    assert annotated.metadata.annotations["backup/include"] == "true"
+    assert (await store.read(ref(ns, "annotated", uid_1)) or {})["setupKey"].get_secret_value()
+
+    await store.claim(ref(ns, "taken", uid_1))
+    theirs = {
+        "apiVersion": "nbaccess.dev/v1alpha1",
+        "kind": "SetupKey",
+        "name": "other",
+        "uid": uid_2,
+        "controller": True,
+    }
+    core.patch_namespaced_secret(  # another SetupKey took it over meanwhile
+        "taken",
+        ns,
+        {"metadata": {"ownerReferences": [theirs]}},
+        _content_type="application/merge-patch+json",
+    )
+    with pytest.raises(Permanent) as taken:
+        await store.write(ref(ns, "taken", uid_1), {"setupKey": SecretStr("GGGGG-1")})
+    assert taken.value.reason == "SecretNotOwned"
+    assert not core.read_namespaced_secret("taken", ns).data
+
+    await store.claim(ref(ns, "deleted", uid_1))
+    core.delete_namespaced_secret("deleted", ns)
+    await store.write(ref(ns, "deleted", uid_1), {"setupKey": SecretStr("HHHHH-1")})
+    recreated = core.read_namespaced_secret("deleted", ns)
+    assert [o.uid for o in recreated.metadata.owner_references] == [uid_1]
