@@ -45,8 +45,15 @@ from nbaccess.reconcile.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
-# How long a deletion waits for the resources still using it before it says so in status.
-HELD_QUIETLY_SECONDS = 5.0
+# How long a new resource waits for its dependencies, or a deletion for the resources still
+# using it, before it says so in status: 5 s after the last resource arrived (or began to be
+# deleted) in its namespace, and at most 20 s. Applying or deleting a folder of manifests at
+# once settles that way (kubectl sends one object at a time, Argo CD and Flux likewise); a
+# status write and an event per waiting object would only slow the apiserver down meanwhile.
+QUIET_SECONDS = 5.0
+# Events not yet posted beyond which new ones are dropped (client-go keeps 1000).
+EVENT_BACKLOG = 1000
+QUIET_AT_MOST_SECONDS = 20.0
 
 
 class StoreDirectory(CrDirectory):
@@ -99,14 +106,23 @@ class Controller:
         self.metrics = metrics
         self.liveness = liveness
         self.directory = StoreDirectory(store, self.kinds)
-        self._events: set[asyncio.Task[None]] = set()
+        # Events wait here for one sender, as client-go's recorder posts them: a courtesy
+        # that never competes with the status writes of a thousand objects at once.
+        self._outbox: asyncio.Queue[tuple[StoredObject, EventSpec]] = asyncio.Queue(
+            maxsize=EVENT_BACKLOG
+        )
+        self._sender: asyncio.Task[None] | None = None
         # What each object's last pass saw in NetBird (drift.py): the sweep's reference.
         self.observed: dict[CrKey, dict[str, str]] = {}
         # Dependencies a referrer's new spec dropped: NetBird still links them until that
         # referrer's next pass has run, so deletions waiting for them are woken again then.
         self._released: dict[CrKey, set[CrKey]] = {}
-        # Deletions waiting for resources that still use them: since when (queue clock).
-        self._held_since: dict[CrKey, float] = {}
+        # New resources waiting for dependencies, and deletions waiting for resources that
+        # still use them: since when (queue clock).
+        self._quiet_since: dict[CrKey, float] = {}
+        # Per namespace, when a resource last arrived and last began to be deleted.
+        self._arrived: dict[str, float] = {}
+        self._deleted: dict[str, float] = {}
         tracker.wake = self._wake
 
     # ------------------------------------------------------------------ the watch
@@ -125,6 +141,11 @@ class Controller:
             return
         if old is None or old.generation != obj.generation or old.uid != obj.uid:
             self._track_references(obj)
+        if old is None:
+            self._arrived[obj.key.namespace] = self.queue.now()
+        if obj.deleting and (old is None or not old.deleting):
+            self._deleted[obj.key.namespace] = self.queue.now()
+            self._quiet_since.pop(obj.key, None)  # a deletion's quiet starts now
         if needs_pass(old, obj):
             self.queue.add(obj.key)
         self._seen(obj)
@@ -136,7 +157,7 @@ class Controller:
         self.observed.pop(key, None)
         self.tracker.forget(key)
         self._released.pop(key, None)
-        self._held_since.pop(key, None)
+        self._quiet_since.pop(key, None)
         self.metrics.forget_object(key.kind, key.namespace, key.name)
         self._wake_deletions(released)
 
@@ -238,6 +259,9 @@ class Controller:
             "error" if result.internal_error else result.outcome.phase.value,
             time.monotonic() - started,
         )
+        if self._waits_for_dependencies(obj, result) and self._quietly(obj.key, self._arrived):
+            return  # a dependency applied with it, woken when it is Ready
+        self._quiet_since.pop(obj.key, None)
         await self._write_status(obj.key, result.status)
         self._wake_deletions(self._released.pop(obj.key, set()))
         self.observed[obj.key] = result.outcome.observed
@@ -248,6 +272,31 @@ class Controller:
         for name, value in result.outcome.measurements.items():
             self.metrics.set_object_gauge(name, kind.kind, obj.key.namespace, obj.key.name, value)
         self._schedule(obj.key, result)
+
+    def _quietly(self, key: CrKey, last: Mapping[str, float]) -> bool:
+        """Whether `key` is still in its quiet seconds of waiting, counted from the `last`
+        arrival or deletion in its namespace (it is looked at again when they are over, or
+        woken before)."""
+        now = self.queue.now()
+        since = self._quiet_since.setdefault(key, now)
+        latest = max(since, last.get(key.namespace, since))
+        left = min(latest + QUIET_SECONDS, since + QUIET_AT_MOST_SECONDS) - now
+        if left <= 0:
+            return False
+        self.queue.add_after(key, left)
+        return True
+
+    @staticmethod
+    def _waits_for_dependencies(obj: StoredObject, result: PassResult) -> bool:
+        """A resource that has never had a verdict, waiting for a dependency, having done
+        and recorded nothing: the pass that finds the dependency Ready writes its status."""
+        outcome = result.outcome
+        return (
+            outcome.reason == "DependencyNotReady"
+            and not outcome.changes
+            and not result.recorded
+            and not any(c.get("type") == "Ready" for c in obj.status.get("conditions") or ())
+        )
 
     def _schedule(self, key: CrKey, result: PassResult) -> None:
         after = after_pass(result.outcome, result.recheck_at, internal=result.internal_error)
@@ -273,17 +322,11 @@ class Controller:
             return
         current = self._pass(obj)
         if not holding:
-            self._held_since.pop(obj.key, None)
+            self._quiet_since.pop(obj.key, None)
             result = await finalize_once(kind, self.netbird(), current, obj.spec)
         else:
-            since = self._held_since.setdefault(obj.key, self.queue.now())
-            quiet = since + HELD_QUIETLY_SECONDS - self.queue.now()
-            if quiet > 0:
-                # A bulk delete (a namespace, a whole folder) takes the users away within
-                # seconds: nothing is written for those moments, which would only slow the
-                # apiserver down while it deletes the rest.
-                self.queue.add_after(obj.key, quiet)
-                return
+            if self._quietly(obj.key, self._deleted):
+                return  # a bulk delete takes the users away within seconds
             # Woken when one goes or drops the reference; retried with backoff meanwhile.
             users = ", ".join(map(str, holding))
             result = blocked(
@@ -296,9 +339,13 @@ class Controller:
                 log.info("%s %s: deleted", kind.kind, current.owner)
             return
         assert result.outcome is not None
-        await self._write_status(obj.key, result.status)
-        self._post(obj, result.events)
-        log.warning("%s %s: %s", kind.kind, current.owner, result.outcome.message)
+        if result.repeated and not current.recorder.fields:
+            # Status says so already: a retry that learnt nothing new writes nothing.
+            log.debug("%s %s: %s", kind.kind, current.owner, result.outcome.message)
+        else:
+            await self._write_status(obj.key, result.status)
+            self._post(obj, result.events)
+            log.warning("%s %s: %s", kind.kind, current.owner, result.outcome.message)
         if result.outcome.phase is Phase.PROGRESSING:
             self.queue.failed(obj.key)
         if result.outcome.retry_at is not None:
@@ -417,17 +464,20 @@ class Controller:
 
     def _post(self, obj: StoredObject, events: Sequence[EventSpec]) -> None:
         for event in events:
-            task = asyncio.get_running_loop().create_task(
-                self.api.post_event(
-                    obj.key,
-                    obj.uid,
-                    event_type=event.type,
-                    reason=event.reason,
-                    message=event.message,
-                )
+            try:
+                self._outbox.put_nowait((obj, event))
+            except asyncio.QueueFull:
+                # As client-go does when its queue is full; status says it all anyway.
+                log.debug("%s: event %s dropped (%d waiting)", obj.key, event.reason, EVENT_BACKLOG)
+        if events and (self._sender is None or self._sender.done()):
+            self._sender = asyncio.get_running_loop().create_task(self._send_events())
+
+    async def _send_events(self) -> None:
+        while not self._outbox.empty():
+            obj, event = self._outbox.get_nowait()
+            await self.api.post_event(
+                obj.key, obj.uid, event_type=event.type, reason=event.reason, message=event.message
             )
-            self._events.add(task)
-            task.add_done_callback(self._events.discard)
 
     @staticmethod
     def _log(kind: KindReconciler[Any], current: Pass, result: PassResult) -> None:

@@ -38,6 +38,8 @@ class PassResult:
     events: list[EventSpec] = field(default_factory=list)
     # A bug, not a classified outcome: counted as an error, retried with backoff.
     internal_error: bool = False
+    # Whether the pass recorded anything on its way (an intent, a new id).
+    recorded: bool = False
 
     @property
     def recheck_at(self) -> dt.datetime | None:
@@ -55,6 +57,8 @@ class FinalizeResult:
     outcome: Outcome | None
     status: dict[str, Any] = field(default_factory=dict)
     events: list[EventSpec] = field(default_factory=list)
+    # Status says this very verdict already (a retry that found nothing new).
+    repeated: bool = False
 
     @property
     def done(self) -> bool:
@@ -103,7 +107,13 @@ async def converge_once(
             Phase.PROGRESSING, "InternalError", f"unexpected {type(exc).__name__}; will retry"
         )
     status = _status(outcome, current, clock)
-    return PassResult(outcome, status, pass_events(outcome, _previous(current)), internal)
+    return PassResult(
+        outcome,
+        status,
+        pass_events(outcome, _previous(current)),
+        internal,
+        recorded=bool(current.recorder.fields),
+    )
 
 
 async def finalize_once(
@@ -142,10 +152,9 @@ def blocked(err: ReconcileError, current: Pass, clock: Clock = utcnow) -> Finali
         netbird_id=current.known_id,
     )
     status = _status(outcome, current, clock)
-    events = []
-    if _verdict(_previous(current)) != (outcome.reason, outcome.message):
-        events.append(EventSpec("Warning", err.reason, err.message[:1000]))
-    return FinalizeResult(outcome, status, events)
+    repeated = _verdict(_previous(current)) == (outcome.reason, outcome.message)
+    events = [] if repeated else [EventSpec("Warning", err.reason, err.message[:1000])]
+    return FinalizeResult(outcome, status, events, repeated)
 
 
 def _verdict(status: Mapping[str, Any]) -> tuple[str, str] | None:

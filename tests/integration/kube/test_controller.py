@@ -48,11 +48,56 @@ async def test_the_finalizer_comes_before_anything_is_created_in_netbird(harness
 async def test_a_dependency_turning_ready_wakes_its_referrer_at_once(harness: Harness) -> None:
     flow = harness.api.apply("NetBirdPolicy", "flow", policy("src", "dst"))
     await harness.settle()
+    harness.clock.now += 5  # the seconds a new resource waits quietly
+    await harness.settle()
     assert condition(harness.api.objects[flow]["status"], "Ready")["reason"] == "DependencyNotReady"
     harness.api.apply("NetBirdGroup", "src", {})
     harness.api.apply("NetBirdGroup", "dst", {})
     await harness.settle()  # no time passes: the wake-up, not a retry, does it
     assert ready(harness, flow)
+
+
+async def test_a_folder_applied_at_once_writes_no_waiting_status(harness: Harness) -> None:
+    """Referrers that come before their dependencies (kubectl applies in its own order) wait
+    a few seconds without a status write, an event or a warning; one that still waits after
+    them says so."""
+    flow = harness.api.apply("NetBirdPolicy", "flow", policy("src", "dst"))
+    key = harness.api.apply("SetupKey", "runners", key_spec("src"))
+    lonely = harness.api.apply("SetupKey", "lonely", key_spec("nowhere"))
+    await harness.settle()
+    assert [harness.api.objects[k]["status"] for k in (flow, key, lonely)] == [{}, {}, {}]
+    harness.clock.now += 2
+    harness.api.apply("NetBirdGroup", "src", {})
+    harness.api.apply("NetBirdGroup", "dst", {})
+    await harness.settle()
+
+    assert ready(harness, flow)
+    assert ready(harness, key)
+    assert not [e for e in harness.api.events if e.reason == "DependencyNotReady"]
+    harness.clock.now += 4  # 6 s since it arrived, 4 s since the last arrival
+    await harness.settle()
+    assert harness.api.objects[lonely]["status"] == {}
+    harness.clock.now += 1
+    await harness.settle()
+    waiting = condition(harness.api.objects[lonely]["status"], "Ready")
+    assert (waiting["status"], waiting["reason"]) == ("False", "DependencyNotReady")
+    assert waiting["message"].endswith("NetBirdGroup team/nowhere does not exist")
+    assert [e.reason for e in harness.api.events if e.key == lonely] == ["DependencyNotReady"]
+
+
+async def test_a_namespace_that_never_settles_still_hears_of_the_wait_within_20_s(
+    harness: Harness,
+) -> None:
+    lonely = harness.api.apply("SetupKey", "lonely", key_spec("nowhere"))
+    for i in range(5):
+        await harness.settle()
+        assert harness.api.objects[lonely]["status"] == {}
+        harness.clock.now += 4
+        harness.api.apply("NetBirdGroup", f"churn-{i}", {})  # one more every 4 s
+    await harness.settle()
+    waiting = condition(harness.api.objects[lonely]["status"], "Ready")
+    assert waiting is not None
+    assert waiting["reason"] == "DependencyNotReady"
 
 
 async def test_our_own_status_writes_start_no_pass(harness: Harness) -> None:
@@ -83,6 +128,26 @@ async def test_deleting_a_group_with_its_dependants_never_asks_netbird_in_vain(
     refused = [r for r in harness.fake.requests if r.method == "DELETE" and r.status != 200]
     assert refused == []
     assert {g["name"] for g in objects(harness.fake, "groups")} == {"All"}
+
+
+async def test_a_slow_bulk_delete_writes_no_blocked_status_while_deletions_keep_coming(
+    harness: Harness,
+) -> None:
+    """kubectl deletes the groups first, then, seconds later, the keys that use them."""
+    groups = [harness.api.apply("NetBirdGroup", f"g{i}", {}) for i in range(3)]
+    keys = [harness.api.apply("SetupKey", f"k{i}", key_spec(f"g{i}")) for i in range(3)]
+    await harness.settle()
+    writes = harness.api.status_writes
+    for group in groups:
+        harness.api.delete(group)
+    await harness.settle()
+    for key in keys:
+        harness.clock.now += 3  # 9 s in all: past 5 s, but deletions keep coming
+        harness.api.delete(key)
+        await harness.settle()
+    assert harness.api.objects == {}
+    assert harness.api.status_writes == writes
+    assert not [e for e in harness.api.events if e.reason == "InUse"]
 
 
 async def test_a_group_a_ready_policy_still_uses_waits_for_it_without_asking_netbird(
@@ -150,6 +215,16 @@ async def test_a_deletion_netbird_refuses_is_said_in_status_and_tried_again(
     assert harness.controller.queue.due_at(dst) is not None  # retried with backoff, not dropped
     assert any(e.reason == "InUse" for e in harness.api.events if e.key == dst)
 
+    # The retries ask NetBird again, and write nothing while its answer stays the same.
+    writes, events = harness.api.status_writes, len(harness.api.events)
+    asked = len(harness.fake.requests)
+    for _ in range(3):
+        harness.clock.now = harness.controller.queue.due_at(dst) or harness.clock.now
+        await harness.settle()
+    assert len(harness.fake.requests) > asked
+    assert (harness.api.status_writes, len(harness.api.events)) == (writes, events)
+    assert dst in harness.api.objects
+
 
 async def test_the_watch_saying_deleted_before_our_last_finalizer_write_returns_leaves_no_ghost(
     harness: Harness,
@@ -173,6 +248,8 @@ async def test_the_watch_saying_deleted_before_our_last_finalizer_write_returns_
     # A policy naming it is told it does not exist, not that it is being deleted.
     flow = harness.api.apply("NetBirdPolicy", "flow", policy("src", "src"))
     await harness.settle()
+    harness.clock.now += 5  # past a new resource's quiet seconds
+    await harness.settle()
     waiting = condition(harness.api.objects[flow]["status"], "Ready")
     assert waiting["message"] == "NetBirdGroup team/src does not exist"
 
@@ -195,6 +272,8 @@ async def test_a_group_being_deleted_is_not_linked_anew_so_its_deletion_can_fini
     network = harness.api.apply(
         "NetBirdNetwork", "db", {"routers": [{"name": "main", "peerGroups": [{"ref": "src"}]}]}
     )
+    await harness.settle()
+    harness.clock.now += 5
     await harness.settle()
     waiting = condition(harness.api.objects[network]["status"], "Ready")
     assert (waiting["reason"], waiting["message"]) == (
