@@ -373,14 +373,17 @@ class Controller:
 
     async def _drifted(self, kind: KindReconciler[Any], found: drift.Survey) -> set[CrKey]:
         queued: set[CrKey] = set()
+        unchanged: list[StoredObject] = []
         for obj in self.store.of_kind(kind.kind):
             if obj.deleting:
                 continue
-            if (
-                not obj.ready
-                or drift.drifted(self.observed.get(obj.key), found)
-                or await kind.drift_elsewhere(self._pass(obj), obj.spec)
-            ):
+            if not obj.ready or drift.drifted(self.observed.get(obj.key), found):
+                queued.add(obj.key)
+            else:
+                unchanged.append(obj)
+        elsewhere = await kind.drift_elsewhere([Watched(self._pass(o), o.spec) for o in unchanged])
+        for obj, moved in zip(unchanged, elsewhere, strict=True):
+            if moved:
                 queued.add(obj.key)
             else:
                 self._in_sync(obj.key)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kubernetes import client as k8s
@@ -21,18 +22,20 @@ from kubernetes.client.exceptions import ApiException
 from pydantic import SecretStr
 
 from nbaccess.reconcile.outcome import Permanent
-from nbaccess.reconcile.ports import SecretRef
+from nbaccess.reconcile.ports import SecretReading, SecretRef
 from nbaccess.resources.kinds import GROUP, VERSION
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
 
 
 def not_owned(ref: SecretRef, secret: k8s.V1Secret | None = None) -> Permanent:
-    holder = ""
     meta = secret.metadata if secret is not None else None
-    for owner in (meta.owner_references if meta is not None else None) or ():
-        if owner.controller:
-            holder = f" (it belongs to {owner.kind} {owner.name})"
+    owners = (meta.owner_references if meta is not None else None) or ()
+    return _refused(ref, [(o.kind, o.name) for o in owners if o.controller])
+
+
+def _refused(ref: SecretRef, controllers: Sequence[tuple[str, str]]) -> Permanent:
+    holder = "".join(f" (it belongs to {kind} {name})" for kind, name in controllers[-1:])
     return Permanent(
         "SecretNotOwned",
         f"Secret {ref.namespace}/{ref.name} exists and is not managed by this resource"
@@ -58,6 +61,9 @@ class KubeSecretStore:
 
     async def read(self, ref: SecretRef) -> Mapping[str, SecretStr] | None:
         return await asyncio.to_thread(self._read, ref)
+
+    async def read_each(self, refs: Sequence[SecretRef]) -> list[SecretReading]:
+        return await asyncio.to_thread(self._read_each, list(refs))
 
     async def write(self, ref: SecretRef, data: Mapping[str, SecretStr]) -> None:
         await asyncio.to_thread(self._write, ref, data)
@@ -85,6 +91,39 @@ class KubeSecretStore:
         return {
             key: SecretStr(base64.b64decode(value).decode())
             for key, value in (secret.data or {}).items()
+        }
+
+    def _read_each(self, refs: list[SecretRef]) -> list[SecretReading]:
+        """One after the other in this thread; each Secret read as JSON, not as a client
+        model: the sweep's cost is these reads (hundreds per sweep, one per setup key)."""
+        found: list[SecretReading] = []
+        for ref in refs:
+            try:
+                found.append(self._read_raw(ref))
+            except Exception as exc:  # the caller counts it as drift: a pass will say what
+                found.append(exc)
+        return found
+
+    def _read_raw(self, ref: SecretRef) -> Mapping[str, SecretStr] | None:
+        try:
+            response: Any = self._core.read_namespaced_secret(
+                ref.name, ref.namespace, _preload_content=False
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        try:
+            secret: dict[str, Any] = json.loads(response.data)
+        finally:
+            response.release_conn()
+        meta = secret.get("metadata") or {}
+        controllers = [o for o in meta.get("ownerReferences") or () if o.get("controller")]
+        if ref.owner_uid and not any(o.get("uid") == ref.owner_uid for o in controllers):
+            raise _refused(ref, [(o.get("kind", ""), o.get("name", "")) for o in controllers])
+        return {
+            key: SecretStr(base64.b64decode(value).decode())
+            for key, value in (secret.get("data") or {}).items()
         }
 
     def _owners(self, ref: SecretRef) -> list[dict[str, Any]]:

@@ -108,8 +108,8 @@ class GroupReconciler:
     async def monitor(self, nb: NetBirdClient, watched: Sequence[Watched]) -> list[Reading]:
         return []
 
-    async def drift_elsewhere(self, current: Pass, spec: Mapping[str, Any]) -> bool:
-        return False
+    async def drift_elsewhere(self, watched: Sequence[Watched]) -> list[bool]:
+        return [False for _ in watched]
 
     def parse(self, spec: Mapping[str, Any]) -> NetBirdGroupSpec:
         return parse_spec(NetBirdGroupSpec, spec)

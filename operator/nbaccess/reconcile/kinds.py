@@ -124,8 +124,9 @@ class KindReconciler(Protocol[SpecT]):
     # Seconds between reads of what changes on its own (routing peers); None: nothing does.
     monitor_seconds: float | None
 
-    async def drift_elsewhere(self, current: Pass, spec: Mapping[str, Any]) -> bool:
-        """Drift the NetBird survey cannot see (a setup key's Secret); cheap, read only."""
+    async def drift_elsewhere(self, watched: Sequence[Watched]) -> list[bool]:
+        """For each of these objects, drift the NetBird survey cannot see (a setup key's
+        Secret); read only, all at once."""
         ...
 
     async def monitor(self, nb: NetBirdClient, watched: Sequence[Watched]) -> list[Reading]:

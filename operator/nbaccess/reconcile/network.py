@@ -248,8 +248,8 @@ class NetworkReconciler:
         measured = {**health.measurements(wanted), "routing_peer_flaps": float(flaps.count)}
         return conditions, status, measured
 
-    async def drift_elsewhere(self, current: Pass, spec: Mapping[str, Any]) -> bool:
-        return False
+    async def drift_elsewhere(self, watched: Sequence[Watched]) -> list[bool]:
+        return [False for _ in watched]
 
     async def monitor(self, nb: NetBirdClient, watched: Sequence[Watched]) -> list[Reading]:
         """Routing-peer health of every network at once, from three lists."""

@@ -269,8 +269,8 @@ class PolicyReconciler:
     monitor_seconds: float | None = None
     claimed_in: str | None = "policies"
 
-    async def drift_elsewhere(self, current: Pass, spec: Mapping[str, Any]) -> bool:
-        return False
+    async def drift_elsewhere(self, watched: Sequence[Watched]) -> list[bool]:
+        return [False for _ in watched]
 
     async def monitor(self, nb: NetBirdClient, watched: Sequence[Watched]) -> list[Reading]:
         return []

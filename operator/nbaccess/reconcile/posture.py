@@ -142,8 +142,8 @@ class PostureCheckReconciler:
     monitor_seconds: float | None = None
     claimed_in: str | None = "posture_checks"
 
-    async def drift_elsewhere(self, current: Pass, spec: Mapping[str, Any]) -> bool:
-        return False
+    async def drift_elsewhere(self, watched: Sequence[Watched]) -> list[bool]:
+        return [False for _ in watched]
 
     async def monitor(self, nb: NetBirdClient, watched: Sequence[Watched]) -> list[Reading]:
         return []

@@ -452,14 +452,26 @@ class SetupKeyReconciler:
     async def monitor(self, nb: NetBirdClient, watched: Sequence[Watched]) -> list[Reading]:
         return []
 
-    async def drift_elsewhere(self, current: Pass, spec: Mapping[str, Any]) -> bool:
+    async def drift_elsewhere(self, watched: Sequence[Watched]) -> list[bool]:
         """The Secret deleted, emptied or overwritten since the last pass: NetBird cannot
-        show that, and peers could no longer enrol, so it is read (one GET) at every sweep."""
-        try:
-            prefix = await self._step_secret(current, self.parse(spec)).read_prefix()
-        except ReconcileError:
-            return True
-        return prefix != current.previous_status.get("keyPrefix")
+        show that, and peers could no longer enrol, so each is read (one GET: the operator
+        may not list Secrets) at every sweep, all in one call to the store."""
+        refs: list[SecretRef | None] = []
+        for one in watched:
+            try:
+                refs.append(self.secret_ref(one.current, self.parse(one.spec)))
+            except ReconcileError:
+                refs.append(None)  # a pass says what is wrong with the spec
+        readings = iter(await self.secrets.read_each([r for r in refs if r is not None]))
+        drifted = []
+        for one, ref in zip(watched, refs, strict=True):
+            reading = next(readings) if ref is not None else None
+            if ref is None or isinstance(reading, Exception):
+                drifted.append(True)
+                continue
+            prefix = value_prefix((reading or {}).get(SECRET_DATA_KEY))
+            drifted.append(prefix != one.current.previous_status.get("keyPrefix"))
+        return drifted
 
     def __init__(self, secrets: SecretStore) -> None:
         self.secrets = secrets

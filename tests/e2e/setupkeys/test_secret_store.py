@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -160,3 +161,37 @@ async def test_the_write_after_a_claim_still_sees_what_changed_in_between(
     await store.write(ref(ns, "deleted", uid_1), {"setupKey": SecretStr("HHHHH-1")})
     recreated = core.read_namespaced_secret("deleted", ns)
     assert [o.uid for o in recreated.metadata.owner_references] == [uid_1]
+
+
+async def test_a_sweep_reads_many_secrets_in_one_call_with_the_same_verdicts(
+    kube_api: k8s.ApiClient, kubectl: Kubectl, crds: list[dict[str, Any]]
+) -> None:
+    core = k8s.CoreV1Api(kube_api)
+    ns = new_namespace(kube_api, "secret-each")
+    uid_1, uid_2 = owners(kubectl, ns, "keys", "other")
+    store = KubeSecretStore(kube_api)
+    await store.write(ref(ns, "mine", uid_1), {"setupKey": SecretStr("IIIII-1")})
+    await store.write(
+        SecretRef(ns, "other", "SetupKey", "other", uid_2), {"setupKey": SecretStr("JJJJJ-1")}
+    )
+    core.create_namespaced_secret(
+        ns, k8s.V1Secret(metadata=k8s.V1ObjectMeta(name="theirs"), string_data={"a": "b"})
+    )
+    refs = [ref(ns, n, uid_1) for n in ("mine", "other", "theirs", "missing")]
+
+    mine, other, theirs, missing = await store.read_each(refs)
+
+    assert isinstance(mine, Mapping)
+    assert mine["setupKey"].get_secret_value() == "IIIII-1"
+    assert isinstance(other, Permanent)
+    assert other.reason == "SecretNotOwned"
+    assert "(it belongs to SetupKey other)" in other.message
+    assert isinstance(theirs, Permanent)
+    assert missing is None
+    for one in refs:  # what `read` says of each, one by one
+        try:
+            alone: object = await store.read(one)
+        except Permanent as exc:
+            alone = exc.reason
+        each = (await store.read_each([one]))[0]
+        assert alone == (each.reason if isinstance(each, Permanent) else each)
