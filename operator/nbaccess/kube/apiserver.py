@@ -24,6 +24,7 @@ from nbaccess.resources.kinds import GROUP, VERSION
 log = logging.getLogger(__name__)
 MERGE_PATCH = "application/merge-patch+json"
 COMPONENT = "nbaccess"
+EVENT_TIMEOUT = (5.0, 10.0)  # seconds to connect, to read the answer
 
 
 class Gone(Exception):
@@ -159,4 +160,5 @@ class KubeApi:
             last_timestamp=timestamp(now),
             count=1,
         )
-        self._core.create_namespaced_event(key.namespace, event)
+        # Bounded: one sender posts them in turn, so a hung request would hold up the rest.
+        self._core.create_namespaced_event(key.namespace, event, _request_timeout=EVENT_TIMEOUT)

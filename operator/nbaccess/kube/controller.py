@@ -51,9 +51,9 @@ log = logging.getLogger(__name__)
 # once settles that way (kubectl sends one object at a time, Argo CD and Flux likewise); a
 # status write and an event per waiting object would only slow the apiserver down meanwhile.
 QUIET_SECONDS = 5.0
+QUIET_AT_MOST_SECONDS = 20.0
 # Events not yet posted beyond which new ones are dropped (client-go keeps 1000).
 EVENT_BACKLOG = 1000
-QUIET_AT_MOST_SECONDS = 20.0
 
 
 class StoreDirectory(CrDirectory):
@@ -112,6 +112,7 @@ class Controller:
             maxsize=EVENT_BACKLOG
         )
         self._sender: asyncio.Task[None] | None = None
+        self._dropped = 0
         # What each object's last pass saw in NetBird (drift.py): the sweep's reference.
         self.observed: dict[CrKey, dict[str, str]] = {}
         # Dependencies a referrer's new spec dropped: NetBird still links them until that
@@ -137,8 +138,13 @@ class Controller:
             return
         obj = StoredObject.of(kind, body)
         old, replaced = self.store.put(obj)
-        if not replaced:
-            return
+        if replaced:
+            self._took(old, obj)
+
+    def _took(self, old: StoredObject | None, obj: StoredObject) -> None:
+        """`obj` replaced `old` in the store, from the watch or from the answer to one of our
+        writes (which may be the first to show a deletion or a new spec: the watch event for
+        that version then changes nothing)."""
         if old is None or old.generation != obj.generation or old.uid != obj.uid:
             self._track_references(obj)
         if old is None:
@@ -461,8 +467,9 @@ class Controller:
             if stored is None or stored.uid == obj.uid:
                 self.gone(obj.key)
             return obj
-        self.store.put(obj)
-        self._seen(obj)
+        old, replaced = self.store.put(obj)
+        if replaced:
+            self._took(old, obj)
         return self.store.get(obj.key) or obj
 
     def _post(self, obj: StoredObject, events: Sequence[EventSpec]) -> None:
@@ -471,7 +478,11 @@ class Controller:
                 self._outbox.put_nowait((obj, event))
             except asyncio.QueueFull:
                 # As client-go does when its queue is full; status says it all anyway.
-                log.debug("%s: event %s dropped (%d waiting)", obj.key, event.reason, EVENT_BACKLOG)
+                self._dropped += 1
+                if self._dropped == 1:
+                    log.warning(
+                        "%d events wait for the apiserver: new ones are dropped", EVENT_BACKLOG
+                    )
         if events and (self._sender is None or self._sender.done()):
             self._sender = asyncio.get_running_loop().create_task(self._send_events())
 
@@ -481,6 +492,13 @@ class Controller:
             await self.api.post_event(
                 obj.key, obj.uid, event_type=event.type, reason=event.reason, message=event.message
             )
+        if self._dropped:
+            log.warning("events caught up; %d were dropped meanwhile", self._dropped)
+            self._dropped = 0
+
+    def background(self) -> list[asyncio.Task[None]]:
+        """What is still running on its own (the event sender), for the runner to stop."""
+        return [t for t in (self._sender,) if t is not None and not t.done()]
 
     @staticmethod
     def _log(kind: KindReconciler[Any], current: Pass, result: PassResult) -> None:

@@ -100,6 +100,10 @@ async def _sweep(controller: Controller, every: float) -> None:
         except (NetBirdError, ReconcileError) as exc:
             log.warning("resync failed, tried again next time: %s", exc)
             continue
+        except Exception:
+            # A bug must not end the sweeps for good (and with them drift repair).
+            log.exception("resync failed unexpectedly, tried again next time")
+            continue
         if queued:
             log.debug("resync: %d objects to pass", queued)
 
@@ -242,6 +246,7 @@ async def run_operator(
                 )
     finally:
         queue.close()
+        tasks += controller.background()
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -26,6 +26,11 @@ from nbaccess.reconcile.ports import SecretReading, SecretRef
 from nbaccess.resources.kinds import GROUP, VERSION
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
+# A sweep reads hundreds in turn: one hung request must not hold up the rest for long.
+READ_TIMEOUT = (5.0, 15.0)  # seconds to connect, to read the answer
+# Claims remembered for the write that follows them; beyond this many (claims no write
+# followed, e.g. a create NetBird refused), they are forgotten: the write then reads first.
+CLAIMS_REMEMBERED = 4096
 
 
 def not_owned(ref: SecretRef, secret: k8s.V1Secret | None = None) -> Permanent:
@@ -107,7 +112,7 @@ class KubeSecretStore:
     def _read_raw(self, ref: SecretRef) -> Mapping[str, SecretStr] | None:
         try:
             response: Any = self._core.read_namespaced_secret(
-                ref.name, ref.namespace, _preload_content=False
+                ref.name, ref.namespace, _preload_content=False, _request_timeout=READ_TIMEOUT
             )
         except ApiException as exc:
             if exc.status == 404:
@@ -176,6 +181,8 @@ class KubeSecretStore:
         if created is not None:
             version = created.metadata.resource_version if created.metadata else None
             if ref.owner_uid and version:
+                if len(self._claimed) >= CLAIMS_REMEMBERED:
+                    self._claimed.clear()
                 self._claimed[(ref.namespace, ref.name)] = (ref.owner_uid, version)
             return
         existing = self._get(ref)
@@ -220,6 +227,7 @@ class KubeSecretStore:
         )
 
     def _delete(self, ref: SecretRef) -> None:
+        self._claimed.pop((ref.namespace, ref.name), None)
         existing = self._get(ref)
         if existing is None or not _is_ours(existing, ref):
             return  # gone already, or someone else's: never delete it

@@ -43,9 +43,9 @@ class StatusRecorder:
         pass goes on."""
         self.fields.update(fields)
         pending = {**self._unwritten, **fields}
-        self._unwritten.clear()
         if self._write is not None:
             await self._write(pending)
+        self._unwritten.clear()  # only once written: a failed write leaves them to the next
 
     def note(self, fields: Mapping[str, Any]) -> None:
         """Keep `fields` for the pass's final status write, whatever its outcome (a new id

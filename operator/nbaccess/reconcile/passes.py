@@ -152,7 +152,10 @@ def blocked(err: ReconcileError, current: Pass, clock: Clock = utcnow) -> Finali
         netbird_id=current.known_id,
     )
     status = _status(outcome, current, clock)
-    repeated = _verdict(_previous(current)) == (outcome.reason, outcome.message)
+    ready = condition(_previous(current), "Ready") or {}
+    repeated = _verdict(_previous(current)) == (outcome.reason, outcome.message) and (
+        ready.get("observedGeneration") == current.generation  # not for an edited spec
+    )
     events = [] if repeated else [EventSpec("Warning", err.reason, err.message[:1000])]
     return FinalizeResult(outcome, status, events, repeated)
 

@@ -14,9 +14,10 @@ A pass, in order:
    cannot be re-created), or annotation `nbaccess.dev/rotate-requested-at` holds a value not
    acted on yet (`status.rotateRequestHandled`). A used-up key (state overused) is not
    replaced on its own: its usage limit was the point; the annotation asks for a fresh one.
-3. Creating takes two passes. The first only records `status.keyRequestedAt` (a Kubernetes
-   write, no NetBird write); the next creates the key, writes the Secret, moves the old key
-   to `previousKey` with `revokeAfter = now + gracePeriod` and clears `keyRequestedAt`.
+3. One pass claims the Secret, writes `status.keyRequestedAt` (with the attempt's time, in
+   one status write) before anything is created, then creates the key, writes the Secret,
+   moves the old key to `previousKey` with `revokeAfter = now + gracePeriod` and clears
+   `keyRequestedAt`.
    Why: setup keys carry no description to mark them as ours and their names are not unique,
    so a key created by a pass that died before recording its id could not be told from a
    user's key of the same name. With the request recorded first, a key is a leftover of ours
@@ -25,8 +26,7 @@ A pass, in order:
    was never used (nobody but us could have had its value) or is the one in the Secret. The
    one in the Secret was published before the crash: it becomes the current key. The others
    are deleted. A user's key of the same name is never touched unless it matches
-   all of that, inside the one-tick window between the two passes. The cost is one tick
-   (`recheckAfter` is set a second ahead) before a new key exists.
+   all of that, created in the moment between the request and our create.
 4. `autoGroups` are updated in place on the current and the previous key when they differ.
 
 Status is kept across failures: a pass that fails half way still records what it did (a new

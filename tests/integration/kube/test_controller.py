@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nbaccess.reconcile.refs import CrKey
@@ -252,6 +252,27 @@ async def test_the_watch_saying_deleted_before_our_last_finalizer_write_returns_
     await harness.settle()
     waiting = condition(harness.api.objects[flow]["status"], "Ready")
     assert waiting["message"] == "NetBirdGroup team/src does not exist"
+
+
+async def test_a_deletion_first_seen_in_the_answer_to_our_status_write_is_carried_out(
+    harness: Harness,
+) -> None:
+    """kubectl deletes the group while its first pass runs: the answer to the pass's status
+    write is the first to show the deletion, and the watch events that follow are no newer."""
+    web = CrKey("NetBirdGroup", "team", "web")
+    patch = harness.api.patch_status
+
+    async def deleted_meanwhile(key: CrKey, status: Mapping[str, Any]) -> dict[str, Any]:
+        if key == web and "deletionTimestamp" not in harness.api.objects[key]["metadata"]:
+            harness.api.delete(key)
+        return await patch(key, status)
+
+    harness.api.patch_status = deleted_meanwhile  # type: ignore[method-assign]
+    harness.api.apply("NetBirdGroup", "web", {})
+    await harness.settle()
+
+    assert web not in harness.api.objects
+    assert {g["name"] for g in objects(harness.fake, "groups")} == {"All"}
 
 
 async def test_a_group_being_deleted_is_not_linked_anew_so_its_deletion_can_finish(
