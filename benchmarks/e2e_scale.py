@@ -173,6 +173,7 @@ class ReadyWatch:
         self.target = target
         self.added: dict[tuple[str, str], float] = {}
         self.ready: dict[tuple[str, str], float] = {}
+        self.deleted: dict[tuple[str, str], float] = {}
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self._follow, args=(kind,), daemon=True)
@@ -210,6 +211,7 @@ class ReadyWatch:
                 obj = event["object"]
                 key = (kind, obj["metadata"]["name"])
                 if event["type"] == "DELETED":
+                    self.deleted.setdefault(key, now)
                     continue
                 self.added.setdefault(key, now)
                 conditions = (obj.get("status") or {}).get("conditions") or ()
@@ -230,6 +232,21 @@ class ReadyWatch:
             )
             left += len(listed["items"]) + (listed["metadata"].get("remainingItemCount") or 0)
         return left
+
+    def all_gone(self, expected: set[tuple[str, str]], timeout: float) -> float | None:
+        """When the last of `expected` went (its DELETED event), confirmed by a list; None
+        after `timeout`. Listed every 2 s too, should the watch have missed an event."""
+        deadline = time.monotonic() + timeout
+        listed_at = time.monotonic()
+        while time.monotonic() < deadline:
+            if expected <= self.deleted.keys() and self.remaining() == 0:
+                return max(self.deleted[k] for k in expected)
+            if time.monotonic() - listed_at >= 2.0:
+                listed_at = time.monotonic()
+                if self.remaining() == 0:
+                    return listed_at
+            time.sleep(0.2)
+        return None
 
     def wait(self, check: Any, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -407,8 +424,9 @@ def run_scenario(
         kubectl.ok("delete", "-n", namespace, ",".join(plurals), "--all", "--wait=false")
         # kubectl deletes one object per request: at N=500 that alone takes a while.
         row.kubectl_delete = time.monotonic() - started
-        if watch.wait(lambda: watch.remaining() == 0, delete_timeout):
-            row.deleted = time.monotonic() - started
+        last_gone = watch.all_gone(expected, delete_timeout)
+        if last_gone is not None:
+            row.deleted = last_gone - started
         else:
             row.deleted, row.left = delete_timeout, watch.remaining()
         if audited:
