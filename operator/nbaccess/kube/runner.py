@@ -17,6 +17,7 @@ import logging
 import os
 import socket
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import kopf
@@ -136,6 +137,12 @@ async def run_operator(
     kinds: Sequence[KindReconciler[Any]] | None = None,
     metrics: Metrics | None = None,
 ) -> None:
+    # Every apiserver call is a blocking kubernetes-client call in a thread. asyncio's own
+    # pool has cpu_count + 4 threads (6 on 2 cores): fewer than the workers' calls, the event
+    # sender and a sweep's Secret reads together, so passes waited in line for a thread.
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=2 * settings.nbaccess_workers, thread_name_prefix="kube")
+    )
     metrics = metrics or Metrics()
     liveness = Liveness()
     api = _kube_api()
