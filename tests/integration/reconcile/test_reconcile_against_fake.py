@@ -137,6 +137,21 @@ async def test_members_and_resources_survive_a_rename(cluster: Cluster, fake: Fa
     assert [p["id"] for p in stored["peers"]] == [peer]
 
 
+async def test_a_new_peer_list_is_held_against_the_membership_of_now(
+    cluster: Cluster, fake: FakeNetBird
+) -> None:
+    """A peer a setup key put in the group seconds ago (after the cached list was read) is
+    removed by the next spec that does not list it."""
+    first = fake.add_peer("web-1")
+    key = cluster.apply("NetBirdGroup", "web", {"peers": [{"name": "web-1"}]})
+    await cluster.converge(key)
+    group_id = cluster.objects[key]["status"]["id"]
+    fake.add_peer("web-2", groups=[group_id])  # enrolled with an auto-group, just now
+    cluster.apply("NetBirdGroup", "web", {"peers": [{"name": "web-1"}], "name": "web"})
+    await cluster.converge(key)
+    assert [p["id"] for p in fake_get(fake, f"groups/{group_id}")["peers"]] == [first]
+
+
 async def test_netbird_rejection_stalls_with_netbirds_message(cluster: Cluster) -> None:
     key = cluster.apply(
         "PostureCheck",
