@@ -87,29 +87,18 @@ class KubeSecretStore:
                 return None
             raise
 
-    def _read(self, ref: SecretRef) -> Mapping[str, SecretStr] | None:
-        secret = self._get(ref)
-        if secret is None:
-            return None
-        if not _is_ours(secret, ref):
-            raise not_owned(ref, secret)
-        return {
-            key: SecretStr(base64.b64decode(value).decode())
-            for key, value in (secret.data or {}).items()
-        }
-
     def _read_each(self, refs: list[SecretRef]) -> list[SecretReading]:
-        """One after the other in this thread; each Secret read as JSON, not as a client
-        model: the sweep's cost is these reads (hundreds per sweep, one per setup key)."""
+        """One after the other in this thread: no hop off the event loop per Secret."""
         found: list[SecretReading] = []
         for ref in refs:
             try:
-                found.append(self._read_raw(ref))
+                found.append(self._read(ref))
             except Exception as exc:  # the caller counts it as drift: a pass will say what
                 found.append(exc)
         return found
 
-    def _read_raw(self, ref: SecretRef) -> Mapping[str, SecretStr] | None:
+    def _read(self, ref: SecretRef) -> Mapping[str, SecretStr] | None:
+        """Read as JSON, not as a client model: a sweep does this hundreds of times."""
         try:
             response: Any = self._core.read_namespaced_secret(
                 ref.name, ref.namespace, _preload_content=False, _request_timeout=READ_TIMEOUT

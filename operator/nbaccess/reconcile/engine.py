@@ -189,11 +189,13 @@ async def converge(
     *,
     name: str,
     adopt: bool,
+    fresh: bool = False,
 ) -> Converged[Obs]:
-    """Bring one NetBird object to `desired`; raise a ReconcileError instead of crashing."""
+    """Bring one NetBird object to `desired`; raise a ReconcileError instead of crashing.
+    `fresh`: compare with NetBird's own list, not a cached one."""
     kind = ops.identity.kind
     # After an unconfirmed create the list must be NetBird's, not one cached before it landed.
-    fresh = unconfirmed_create(current)
+    fresh = fresh or unconfirmed_create(current)
     verdict = await gather(ops, current, name=name, adopt=adopt, fresh=fresh)
     if verdict.primary is None and verdict.conflict is None and adopt and not fresh:
         # The object to adopt was made by hand, maybe after the cached list was loaded: only

@@ -135,23 +135,20 @@ class GroupReconciler:
             group = await _observe(nb, name)
             return self._outcome(group, "Observed", observed=True, changes=[])
         members = await peer_ids(nb, spec.peers) if spec.peers is not None else None
-        if (
+        # A new list of peers is compared with the membership of now: peers join groups on
+        # their own (a setup key's auto-groups), so a list cached seconds ago can miss one.
+        new_members = (
             members is not None
-            and current.known_id
+            and bool(current.known_id)
             and current.generation != current.previous_status.get("observedGeneration")
-        ):
-            # A new list of peers is compared with the membership of now: peers join groups on
-            # their own (a setup key's auto-groups), so a list cached seconds ago can miss one.
-            try:
-                await nb.list_groups(fresh=True)
-            except NetBirdError as exc:
-                raise engine.classify(exc, "listing groups") from exc
+        )
         result = await engine.converge(
             GroupOps(nb),
             DesiredGroup(name, members),
             current,
             name=name,
             adopt=spec.adopt,
+            fresh=new_members,
         )
         outcome = self._outcome(
             result.observed, "Synced", observed=False, changes=engine.describe_changes(result)
