@@ -16,7 +16,7 @@ import datetime as dt
 import logging
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -59,6 +59,35 @@ def _kube_api() -> k8s.ApiClient:
     return k8s.ApiClient()
 
 
+class NoDiffBase(kopf.DiffBaseStorage):
+    """kopf's diff base, kept for `on.create`/`on.update` handlers: we register none.
+
+    kopf still builds one per event by deep-copying the body (and twice more to strip its
+    progress marks): a twentieth of the operator's CPU in a bulk delete, for nothing. Every
+    pass reads the object's spec itself, so an empty essence loses nothing.
+    """
+
+    def build(
+        self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None
+    ) -> kopf.BodyEssence:
+        return kopf.BodyEssence()
+
+    def fetch(self, *, body: kopf.Body) -> kopf.BodyEssence | None:
+        return None
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: kopf.BodyEssence) -> None:
+        return None
+
+
+def configure_kopf(settings: kopf.OperatorSettings, namespaces: Sequence[str]) -> None:
+    # We post our own events (from `nbaccess`); kopf's per-handler chatter stays in the log.
+    settings.posting.enabled = False
+    settings.watching.server_timeout = 300
+    settings.persistence.diffbase_storage = NoDiffBase()
+    # Exact namespaces need no cluster-wide reads at all (the chart's namespaced RBAC).
+    settings.scanning.disabled = not needs_scanning(namespaces)
+
+
 def build_registry(
     kinds: Sequence[KindReconciler[Any]], controller: Controller, namespaces: Sequence[str] = ()
 ) -> kopf.OperatorRegistry:
@@ -67,11 +96,7 @@ def build_registry(
 
     @kopf.on.startup(registry=registry)
     async def _startup(settings: kopf.OperatorSettings, **_: Any) -> None:
-        # We post our own events (from `nbaccess`); kopf's per-handler chatter stays in the log.
-        settings.posting.enabled = False
-        settings.watching.server_timeout = 300
-        # Exact namespaces need no cluster-wide reads at all (the chart's namespaced RBAC).
-        settings.scanning.disabled = not needs_scanning(namespaces)
+        configure_kopf(settings, namespaces)
 
     for kind in kinds:
         _watch(registry, kind.kind, kind.plural, controller)
