@@ -27,8 +27,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{/*
 What the operator does in a namespace it watches, and nothing more: reads and patches our
 five kinds (finalizer, annotations, status), gets/creates/patches the Secrets that setup
-keys publish (by name: it never lists them), deletes the one a changed secretName leaves behind
-(the rest go by garbage collection through their owner reference), and posts events.
+keys publish (by name: it never lists them), deletes a deleted setup key's Secret (else the
+garbage collector does, through its owner reference) and the one a changed secretName leaves
+behind, and posts events.
 The e2e test tests/e2e/rbac compares these verbs with what the apiserver's audit log saw.
 */}}
 {{- define "nbaccess.namespacedRules" -}}

@@ -7,6 +7,10 @@ owned by it) before it creates a key in NetBird, so of two SetupKeys naming one 
 second stops before it has a key nobody could use.
 Writes are merge patches of our own fields only, so labels and annotations other tools put
 on the Secret (replication, backups) survive a rotation.
+
+The store remembers the version at which it last saw each Secret as ours (its create, read or
+write answered it). A write or a delete conditional on that version needs no read first: if
+anything moved the Secret since, the apiserver refuses, and the store reads and judges it.
 """
 
 from __future__ import annotations
@@ -28,9 +32,9 @@ from nbaccess.resources.kinds import GROUP, VERSION
 MANAGED_BY = "app.kubernetes.io/managed-by"
 # A sweep reads hundreds in turn: one hung request must not hold up the rest for long.
 READ_TIMEOUT = (5.0, 15.0)  # seconds to connect, to read the answer
-# Claims remembered for the write that follows them; beyond this many (claims no write
-# followed, e.g. a create NetBird refused), they are forgotten: the write then reads first.
-CLAIMS_REMEMBERED = 4096
+# Secrets remembered as ours at a version; beyond this many all are forgotten, and the next
+# write of each reads first (as after a restart).
+VERSIONS_REMEMBERED = 4096
 
 
 def not_owned(ref: SecretRef, secret: k8s.V1Secret | None = None) -> Permanent:
@@ -59,10 +63,9 @@ def _is_ours(secret: k8s.V1Secret, ref: SecretRef) -> bool:
 class KubeSecretStore:
     def __init__(self, api: k8s.ApiClient) -> None:
         self._core = k8s.CoreV1Api(api)
-        # Secrets this process created for a claim, by (namespace, name): the owner uid and
-        # the resourceVersion the create answered. The write that follows a claim needs no
-        # read to know the Secret is ours: its patch is conditional on that version.
-        self._claimed: dict[tuple[str, str], tuple[str, str]] = {}
+        # By (namespace, name): the owner uid and resourceVersion at which this process last
+        # saw the Secret owned by that resource.
+        self._seen: dict[tuple[str, str], tuple[str, str]] = {}
 
     async def read(self, ref: SecretRef) -> Mapping[str, SecretStr] | None:
         return await asyncio.to_thread(self._read, ref)
@@ -76,16 +79,36 @@ class KubeSecretStore:
     async def delete(self, ref: SecretRef) -> None:
         await asyncio.to_thread(self._delete, ref)
 
+    async def discard(self, ref: SecretRef) -> None:
+        await asyncio.to_thread(self._discard, ref)
+
     async def claim(self, ref: SecretRef) -> None:
         await asyncio.to_thread(self._claim, ref)
 
+    def _remember(self, ref: SecretRef, version: str | None) -> None:
+        key = (ref.namespace, ref.name)
+        if not ref.owner_uid or not version:
+            self._seen.pop(key, None)  # detached, or no version to hold a request to
+            return
+        if len(self._seen) >= VERSIONS_REMEMBERED and key not in self._seen:
+            self._seen.clear()
+        self._seen[key] = (ref.owner_uid, version)
+
+    def _seen_version(self, ref: SecretRef) -> str | None:
+        seen = self._seen.get((ref.namespace, ref.name))
+        return seen[1] if seen is not None and ref.owner_uid and seen[0] == ref.owner_uid else None
+
     def _get(self, ref: SecretRef) -> k8s.V1Secret | None:
         try:
-            return self._core.read_namespaced_secret(ref.name, ref.namespace)
+            secret: k8s.V1Secret = self._core.read_namespaced_secret(ref.name, ref.namespace)
         except ApiException as exc:
             if exc.status == 404:
+                self._seen.pop((ref.namespace, ref.name), None)
                 return None
             raise
+        meta = secret.metadata or k8s.V1ObjectMeta()
+        self._remember(ref, meta.resource_version if _is_ours(secret, ref) else None)
+        return secret
 
     def _read_each(self, refs: list[SecretRef]) -> list[SecretReading]:
         """One after the other in this thread: no hop off the event loop per Secret."""
@@ -105,6 +128,7 @@ class KubeSecretStore:
             )
         except ApiException as exc:
             if exc.status == 404:
+                self._seen.pop((ref.namespace, ref.name), None)
                 return None
             raise
         try:
@@ -114,7 +138,9 @@ class KubeSecretStore:
         meta = secret.get("metadata") or {}
         controllers = [o for o in meta.get("ownerReferences") or () if o.get("controller")]
         if ref.owner_uid and not any(o.get("uid") == ref.owner_uid for o in controllers):
+            self._remember(ref, None)
             raise _refused(ref, [(o.get("kind", ""), o.get("name", "")) for o in controllers])
+        self._remember(ref, meta.get("resourceVersion"))
         return {
             key: SecretStr(base64.b64decode(value).decode())
             for key, value in (secret.get("data") or {}).items()
@@ -134,8 +160,8 @@ class KubeSecretStore:
             }
         ]
 
-    def _create(self, ref: SecretRef, encoded: dict[str, str]) -> k8s.V1Secret | None:
-        """Create the Secret owned by `ref`'s resource; None when one exists already."""
+    def _create(self, ref: SecretRef, encoded: dict[str, str]) -> bool:
+        """Create the Secret owned by `ref`'s resource; False when one exists already."""
         body = k8s.V1Secret(
             metadata=k8s.V1ObjectMeta(
                 name=ref.name,
@@ -161,18 +187,13 @@ class KubeSecretStore:
             created: k8s.V1Secret = self._core.create_namespaced_secret(ref.namespace, body)
         except ApiException as exc:
             if exc.status == 409:
-                return None
+                return False
             raise
-        return created
+        self._remember(ref, created.metadata.resource_version if created.metadata else None)
+        return True
 
     def _claim(self, ref: SecretRef) -> None:
-        created = self._create(ref, {})
-        if created is not None:
-            version = created.metadata.resource_version if created.metadata else None
-            if ref.owner_uid and version:
-                if len(self._claimed) >= CLAIMS_REMEMBERED:
-                    self._claimed.clear()
-                self._claimed[(ref.namespace, ref.name)] = (ref.owner_uid, version)
+        if self._create(ref, {}):
             return
         existing = self._get(ref)
         if existing is not None and not _is_ours(existing, ref):
@@ -183,17 +204,17 @@ class KubeSecretStore:
             key: base64.b64encode(value.get_secret_value().encode()).decode()
             for key, value in data.items()
         }
-        claimed = self._claimed.pop((ref.namespace, ref.name), None)
-        if claimed is not None and claimed[0] == ref.owner_uid:
+        version = self._seen_version(ref)
+        if version is not None:
             try:
-                self._patch(ref, encoded, resource_version=claimed[1])
+                self._patch(ref, encoded, resource_version=version)
                 return
             except ApiException as exc:
                 if exc.status not in (404, 409):
                     raise
-                # Changed or deleted since our create: decide from what is there now.
+                # Changed or deleted since we saw it: decide from what is there now.
         existing = self._get(ref)
-        if existing is None and self._create(ref, encoded) is not None:
+        if existing is None and self._create(ref, encoded):
             return
         existing = existing or self._get(ref)
         if existing is None or not _is_ours(existing, ref):
@@ -208,16 +229,17 @@ class KubeSecretStore:
         }
         if resource_version:
             meta["resourceVersion"] = resource_version  # a precondition: 409 if it moved
-        self._core.patch_namespaced_secret(
+        patched: k8s.V1Secret = self._core.patch_namespaced_secret(
             ref.name,
             ref.namespace,
             {"metadata": meta, "data": encoded},
             _content_type="application/merge-patch+json",
         )
+        self._remember(ref, patched.metadata.resource_version if patched.metadata else None)
 
     def _delete(self, ref: SecretRef) -> None:
-        self._claimed.pop((ref.namespace, ref.name), None)
         existing = self._get(ref)
+        self._seen.pop((ref.namespace, ref.name), None)
         if existing is None or not _is_ours(existing, ref):
             return  # gone already, or someone else's: never delete it
         try:
@@ -225,3 +247,21 @@ class KubeSecretStore:
         except ApiException as exc:
             if exc.status != 404:
                 raise
+
+    def _discard(self, ref: SecretRef) -> None:
+        version = self._seen_version(ref)
+        self._seen.pop((ref.namespace, ref.name), None)
+        if version is None:
+            return  # not seen as ours by this process: the garbage collector's to judge
+        try:
+            self._core.delete_namespaced_secret(
+                ref.name,
+                ref.namespace,
+                body=k8s.V1DeleteOptions(
+                    preconditions=k8s.V1Preconditions(resource_version=version)
+                ),
+            )
+        except ApiException as exc:
+            if exc.status not in (404, 409):
+                raise
+            # Gone, or moved since we saw it as ours: the garbage collector judges that one.

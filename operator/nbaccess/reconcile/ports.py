@@ -55,7 +55,17 @@ class SecretStore(Protocol):
         """
         ...
 
-    async def delete(self, ref: SecretRef) -> None: ...
+    async def delete(self, ref: SecretRef) -> None:
+        """Delete the Secret if it is ours; a Secret that is not is left as it is."""
+        ...
+
+    async def discard(self, ref: SecretRef) -> None:
+        """Delete the Secret if it is still exactly as this store last saw it, ours.
+
+        For a Secret whose owner is being deleted: anything else (unseen since a restart,
+        changed since, gone) is left to the garbage collector, which judges it by its owner.
+        """
+        ...
 
 
 class MemorySecretStore:
@@ -113,3 +123,6 @@ class MemorySecretStore:
             return  # never delete a Secret that is not ours (someone else's, or released)
         self.secrets.pop(key, None)
         self.owners.pop(key, None)
+
+    async def discard(self, ref: SecretRef) -> None:
+        await self.delete(ref)

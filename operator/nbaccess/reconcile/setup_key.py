@@ -393,6 +393,22 @@ class Publisher:
         except Exception as exc:
             raise self._failed("deleting", exc, name) from None
 
+    async def discard(self) -> None:
+        """Delete the Secret with its resource: it holds only a key that no longer exists.
+
+        A failure costs nothing but a little time: the Secret is owned by the resource, so
+        the garbage collector deletes it once the resource is gone.
+        """
+        try:
+            await self.store.discard(self.ref)
+        except Exception as exc:
+            log.info(
+                "Secret %s/%s left to the garbage collector (%s)",
+                self.ref.namespace,
+                self.ref.name,
+                type(exc).__name__,
+            )
+
     async def detach(self) -> None:
         """Keep the Secret but drop its owner reference, so it outlives the CR."""
         bare = SecretRef(self.ref.namespace, self.ref.name)
@@ -775,9 +791,9 @@ class SetupKeyReconciler:
         ids = [i for i in (record.id, record.previous_id) if i] + [k.id for k in leftovers]
         for key_id in ids:
             await step.keys.retire(key_id)
-        # The Secret is owned by this resource: Kubernetes' garbage collector deletes it once
-        # the resource is gone (two apiserver calls fewer per key, and it holds only a key
-        # that no longer exists).
+        # One conditional delete, where the garbage collector would read, then delete, after
+        # the resource is gone; and the Secret goes with the resource, not some time later.
+        await step.secret.discard()
 
     async def _leftovers_of_a_pending_create(self, step: Step) -> list[SetupKey]:
         record = step.record

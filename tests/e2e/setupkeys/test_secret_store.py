@@ -195,3 +195,60 @@ async def test_a_sweep_reads_many_secrets_in_one_call_with_the_same_verdicts(
             alone = exc.reason
         each = (await store.read_each([one]))[0]
         assert alone == (each.reason if isinstance(each, Permanent) else each)
+
+
+async def test_discard_deletes_only_the_secret_as_last_seen_ours(
+    kube_api: k8s.ApiClient, kubectl: Kubectl, crds: list[dict[str, Any]]
+) -> None:
+    """A SetupKey's deletion deletes its Secret in one request conditional on the version the
+    store last saw as ours; anything else is left for the garbage collector to judge."""
+    core = k8s.CoreV1Api(kube_api)
+    ns = new_namespace(kube_api, "secret-discard")
+    uid_1, uid_2 = owners(kubectl, ns, "keys", "other")
+    store = KubeSecretStore(kube_api)
+    value = {"setupKey": SecretStr("KKKKK-1")}
+
+    def names() -> set[str]:
+        return {s.metadata.name for s in core.list_namespaced_secret(ns).items}
+
+    await store.write(ref(ns, "written", uid_1), value)
+    await store.claim(ref(ns, "claimed", uid_1))
+    await store.write(ref(ns, "read", uid_1), value)
+    for name in ("annotated", "taken", "unseen"):
+        await store.write(ref(ns, name, uid_1), value)
+    core.patch_namespaced_secret(
+        "annotated", ns, {"metadata": {"annotations": {"backup/include": "true"}}}
+    )
+    core.patch_namespaced_secret(
+        "taken",
+        ns,
+        {
+            "metadata": {
+                "ownerReferences": [
+                    {
+                        "apiVersion": "nbaccess.dev/v1alpha1",
+                        "kind": "SetupKey",
+                        "name": "other",
+                        "uid": uid_2,
+                        "controller": True,
+                    }
+                ]
+            }
+        },
+        _content_type="application/merge-patch+json",
+    )
+    restarted = KubeSecretStore(kube_api)  # as after a restart: has seen nothing
+    read_later = KubeSecretStore(kube_api)  # as after a restart and a sweep's read
+    await read_later.read(ref(ns, "read", uid_1))
+
+    await store.discard(ref(ns, "written", uid_1))
+    await store.discard(ref(ns, "claimed", uid_1))
+    await read_later.discard(ref(ns, "read", uid_1))
+    await store.discard(ref(ns, "annotated", uid_1))  # moved since: not judged here
+    await store.discard(ref(ns, "taken", uid_1))  # another SetupKey's now
+    await store.discard(ref(ns, "unseen", uid_2))  # not the owner we saw
+    await restarted.discard(ref(ns, "unseen", uid_1))  # never seen by this store
+
+    assert names() == {"annotated", "taken", "unseen"}
+    taken = core.read_namespaced_secret("taken", ns)
+    assert [o.uid for o in taken.metadata.owner_references] == [uid_2]

@@ -501,7 +501,7 @@ async def test_a_users_key_of_the_same_name_is_never_touched(
     assert not stored[hand_made.id].revoked
 
 
-async def test_deletion_deletes_both_keys_and_leaves_the_secret_to_its_owner_reference(
+async def test_deletion_deletes_both_keys_and_the_secret(
     keys: KeyCluster, fake: FakeNetBird
 ) -> None:
     key = await make_key(keys)
@@ -512,8 +512,7 @@ async def test_deletion_deletes_both_keys_and_leaves_the_secret_to_its_owner_ref
     await keys.delete(key)
 
     assert netbird_keys(fake) == {}
-    # Owned by the CR: the garbage collector deletes it with the CR (real in e2e).
-    assert keys.store.owners[SECRET] == "uid-routers"
+    assert SECRET not in keys.store.secrets
 
 
 async def test_orphan_leaves_the_key_and_a_secret_that_outlives_the_cr(
