@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
@@ -13,15 +14,18 @@ from tests.fakes import FakeNetBird
 
 
 class ImportProbes:
-    """A finder placed first on sys.meta_path: it answers nothing and counts every question."""
+    """A finder placed first on sys.meta_path: it answers nothing and notes each question asked
+    from the event loop's thread (the fake server's threads may import lazily; that is not us)."""
 
     def __init__(self) -> None:
         self.asked: list[str] = []
+        self.loop_thread = threading.get_ident()
 
     def find_spec(
         self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
-        self.asked.append(name)
+        if threading.get_ident() == self.loop_thread:
+            self.asked.append(name)
         return None
 
 

@@ -9,8 +9,11 @@ Writes are merge patches of our own fields only, so labels and annotations other
 on the Secret (replication, backups) survive a rotation.
 
 The store remembers the version at which it last saw each Secret as ours (its create, read or
-write answered it). A write or a delete conditional on that version needs no read first: if
-anything moved the Secret since, the apiserver refuses, and the store reads and judges it.
+write answered it), so a write needs no read first: it is conditional on that version, and if
+anything moved the Secret since, the apiserver refuses and the store reads and judges it. A
+write or a delete after a read is conditional on the version read. `discard` (a deleted
+SetupKey's Secret) deletes only on the remembered version, and otherwise leaves the Secret to
+the garbage collector.
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ from nbaccess.resources.kinds import GROUP, VERSION
 MANAGED_BY = "app.kubernetes.io/managed-by"
 # A sweep reads hundreds in turn: one hung request must not hold up the rest for long.
 READ_TIMEOUT = (5.0, 15.0)  # seconds to connect, to read the answer
-# Secrets remembered as ours at a version; beyond this many all are forgotten, and the next
-# write of each reads first (as after a restart).
+# Secrets remembered as ours at a version; beyond this many the longest unused is forgotten
+# (its next write reads first, as after a restart).
 VERSIONS_REMEMBERED = 4096
 
 
@@ -50,6 +53,10 @@ def _refused(ref: SecretRef, controllers: Sequence[tuple[str, str]]) -> Permanen
         f"Secret {ref.namespace}/{ref.name} exists and is not managed by this resource"
         f"{holder}; choose another spec.secretName or remove that Secret",
     )
+
+
+def _version(secret: k8s.V1Secret) -> str:
+    return (secret.metadata.resource_version if secret.metadata else None) or ""
 
 
 def _is_ours(secret: k8s.V1Secret, ref: SecretRef) -> bool:
@@ -90,8 +97,9 @@ class KubeSecretStore:
         if not ref.owner_uid or not version:
             self._seen.pop(key, None)  # detached, or no version to hold a request to
             return
-        if len(self._seen) >= VERSIONS_REMEMBERED and key not in self._seen:
-            self._seen.clear()
+        self._seen.pop(key, None)  # to the end of the order: the most recently used
+        if len(self._seen) >= VERSIONS_REMEMBERED:
+            del self._seen[next(iter(self._seen))]
         self._seen[key] = (ref.owner_uid, version)
 
     def _seen_version(self, ref: SecretRef) -> str | None:
@@ -106,8 +114,7 @@ class KubeSecretStore:
                 self._seen.pop((ref.namespace, ref.name), None)
                 return None
             raise
-        meta = secret.metadata or k8s.V1ObjectMeta()
-        self._remember(ref, meta.resource_version if _is_ours(secret, ref) else None)
+        self._remember(ref, _version(secret) if _is_ours(secret, ref) else None)
         return secret
 
     def _read_each(self, refs: list[SecretRef]) -> list[SecretReading]:
@@ -189,7 +196,7 @@ class KubeSecretStore:
             if exc.status == 409:
                 return False
             raise
-        self._remember(ref, created.metadata.resource_version if created.metadata else None)
+        self._remember(ref, _version(created))
         return True
 
     def _claim(self, ref: SecretRef) -> None:
@@ -219,7 +226,9 @@ class KubeSecretStore:
         existing = existing or self._get(ref)
         if existing is None or not _is_ours(existing, ref):
             raise not_owned(ref, existing)
-        self._patch(ref, encoded)
+        # Conditional on what was judged: a takeover in between is a 409 (retried, re-read),
+        # never an owner reference written back over someone else's.
+        self._patch(ref, encoded, resource_version=_version(existing))
 
     def _patch(self, ref: SecretRef, encoded: dict[str, str], resource_version: str = "") -> None:
         meta: dict[str, Any] = {
@@ -235,33 +244,36 @@ class KubeSecretStore:
             {"metadata": meta, "data": encoded},
             _content_type="application/merge-patch+json",
         )
-        self._remember(ref, patched.metadata.resource_version if patched.metadata else None)
+        self._remember(ref, _version(patched))
 
     def _delete(self, ref: SecretRef) -> None:
         existing = self._get(ref)
         self._seen.pop((ref.namespace, ref.name), None)
         if existing is None or not _is_ours(existing, ref):
             return  # gone already, or someone else's: never delete it
+        self._delete_at(ref, _version(existing))  # moved since the read: 409, retried
+
+    def _delete_at(self, ref: SecretRef, version: str) -> None:
         try:
-            self._core.delete_namespaced_secret(ref.name, ref.namespace)
+            self._core.delete_namespaced_secret(
+                ref.name,
+                ref.namespace,
+                body=k8s.V1DeleteOptions(
+                    preconditions=k8s.V1Preconditions(resource_version=version or None)
+                ),
+            )
         except ApiException as exc:
             if exc.status != 404:
                 raise
 
     def _discard(self, ref: SecretRef) -> None:
         version = self._seen_version(ref)
-        self._seen.pop((ref.namespace, ref.name), None)
         if version is None:
             return  # not seen as ours by this process: the garbage collector's to judge
+        self._seen.pop((ref.namespace, ref.name), None)
         try:
-            self._core.delete_namespaced_secret(
-                ref.name,
-                ref.namespace,
-                body=k8s.V1DeleteOptions(
-                    preconditions=k8s.V1Preconditions(resource_version=version)
-                ),
-            )
+            self._delete_at(ref, version)
         except ApiException as exc:
-            if exc.status not in (404, 409):
+            if exc.status != 409:
                 raise
-            # Gone, or moved since we saw it as ours: the garbage collector judges that one.
+            # Moved since we saw it as ours: the garbage collector judges that one.

@@ -19,7 +19,8 @@ from nbaccess.reconcile.outcome import Permanent
 class SecretRef:
     namespace: str
     name: str
-    # The CR that owns the Secret (deleted with it by Kubernetes' garbage collector).
+    # The CR that owns the Secret: the garbage collector deletes it with the CR, if the
+    # operator did not.
     owner_kind: str = ""
     owner_name: str = ""
     owner_uid: str = ""
@@ -125,4 +126,5 @@ class MemorySecretStore:
         self.owners.pop(key, None)
 
     async def discard(self, ref: SecretRef) -> None:
-        await self.delete(ref)
+        if ref.owner_uid:  # no versions here: ours is as close to "as last seen" as it gets
+            await self.delete(ref)

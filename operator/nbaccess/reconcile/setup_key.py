@@ -45,7 +45,8 @@ A change of `secretName` is a Secret that does not hold the key: a new key is wr
 new Secret and the old Secret is deleted.
 
 Deletion: `Delete` deletes the current and the previous key (and any leftover of a pending
-create); the Secret, owned by the CR, goes with it through Kubernetes' garbage collector.
+create), then the Secret, if it is as the operator last saw it (else Kubernetes' garbage
+collector deletes it, through its owner reference, once the CR is gone).
 `Orphan` leaves both and rewrites the Secret without its owner reference, so the garbage
 collector keeps it.
 
@@ -402,7 +403,7 @@ class Publisher:
         try:
             await self.store.discard(self.ref)
         except Exception as exc:
-            log.info(
+            log.warning(
                 "Secret %s/%s left to the garbage collector (%s)",
                 self.ref.namespace,
                 self.ref.name,

@@ -18,6 +18,7 @@ class Call:
     group: str
     resource: str
     namespace: str | None
+    name: str | None
     code: int
     credential: str
 
@@ -46,6 +47,7 @@ def calls(log: Path, username: str) -> Iterator[Call]:
             group=ref.get("apiGroup", ""),
             resource=resource,
             namespace=ref.get("namespace"),
+            name=ref.get("name"),
             code=int((event.get("responseStatus") or {}).get("code", 0)),
             credential=credential,
         )

@@ -39,10 +39,10 @@ def secret_value(kubectl: Kubectl, namespace: str, name: str) -> str:
     return base64.b64decode(next(iter(data.values()))).decode()
 
 
-def exercise(kubectl: Kubectl, namespaces: list[str], folder: Path) -> None:
+def exercise(kubectl: Kubectl, namespaces: list[str], folder: Path) -> set[tuple[str, str]]:
     """Converge the three-tier example in the first namespace and a published, rotated setup
     key in the second, moved to another Secret; then delete all of it, so finalizers and
-    Secrets go too."""
+    Secrets go too. Returns the Secrets (namespace, name) the operator itself deleted."""
     suffix = secrets.token_hex(3)
     example, keys = namespaces[0], namespaces[-1]
     manifest_file = folder / "three-tier.yaml"
@@ -100,3 +100,4 @@ def exercise(kubectl: Kubectl, namespaces: list[str], folder: Path) -> None:
         assert kubectl.run("get", "secret", "-n", keys, moved).returncode != 0
 
     eventually(secret_gone, timeout=60)
+    return {(keys, secret), (keys, moved)}

@@ -2,9 +2,10 @@
 kubeconfig for it.
 
 The apiserver flags follow what controller-runtime's envtest uses. The controller-manager runs
-only the controllers our behaviour depends on: the garbage collector (a SetupKey's Secret goes
-with it through its owner reference) and the namespace controller (deleting a namespace
-deletes its custom resources, which our finalizer must let go). No scheduler: pods never run.
+only the controllers our behaviour depends on: the garbage collector (a SetupKey's Secret the
+operator did not delete goes with it through its owner reference) and the namespace controller
+(deleting a namespace deletes its custom resources, which our finalizer must let go). No
+scheduler: pods never run.
 """
 
 from __future__ import annotations

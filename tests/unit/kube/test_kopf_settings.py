@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import kopf
 
-from nbaccess.kube.runner import configure_kopf
+from nbaccess.kube.controller import Controller
+from nbaccess.kube.runner import build_registry, configure_kopf
+from nbaccess.reconcile.registry import all_kinds
 
 BODY = {
     "apiVersion": "netbird.io/v1alpha1",
@@ -23,6 +27,16 @@ def test_kopf_keeps_no_copy_of_each_object_to_diff() -> None:
 
     assert storage.build(body=kopf.Body(BODY)) == {}
     assert storage.fetch(body=kopf.Body(BODY)) is None
+
+
+def test_no_handler_would_read_a_diff_base() -> None:
+    # What the empty diff base relies on: kopf reads it for changing handlers (create, update,
+    # delete, resume) and to reset daemons and timers; the operator registers neither.
+    registry = build_registry(all_kinds(), cast(Controller, object()))
+
+    assert registry._changing.get_all_handlers() == []
+    assert registry._spawning.get_all_handlers() == []
+    assert len(registry._watching.get_all_handlers()) == 5  # one event watch per kind
 
 
 def test_kopf_posts_no_events_and_scans_nothing_for_exact_namespaces() -> None:
