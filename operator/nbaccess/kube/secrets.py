@@ -93,11 +93,11 @@ class KubeSecretStore:
         await asyncio.to_thread(self._claim, ref)
 
     def _remember(self, ref: SecretRef, version: str | None) -> None:
+        """Ours at `version`; None (or a ref without an owner) forgets the Secret."""
         key = (ref.namespace, ref.name)
+        self._seen.pop(key, None)  # then back at the end of the order: the most recently used
         if not ref.owner_uid or not version:
-            self._seen.pop(key, None)  # detached, or no version to hold a request to
-            return
-        self._seen.pop(key, None)  # to the end of the order: the most recently used
+            return  # detached, or no version to hold a request to
         if len(self._seen) >= VERSIONS_REMEMBERED:
             del self._seen[next(iter(self._seen))]
         self._seen[key] = (ref.owner_uid, version)
@@ -111,7 +111,7 @@ class KubeSecretStore:
             secret: k8s.V1Secret = self._core.read_namespaced_secret(ref.name, ref.namespace)
         except ApiException as exc:
             if exc.status == 404:
-                self._seen.pop((ref.namespace, ref.name), None)
+                self._remember(ref, None)
                 return None
             raise
         self._remember(ref, _version(secret) if _is_ours(secret, ref) else None)
@@ -135,7 +135,7 @@ class KubeSecretStore:
             )
         except ApiException as exc:
             if exc.status == 404:
-                self._seen.pop((ref.namespace, ref.name), None)
+                self._remember(ref, None)
                 return None
             raise
         try:
@@ -248,12 +248,12 @@ class KubeSecretStore:
 
     def _delete(self, ref: SecretRef) -> None:
         existing = self._get(ref)
-        self._seen.pop((ref.namespace, ref.name), None)
         if existing is None or not _is_ours(existing, ref):
             return  # gone already, or someone else's: never delete it
         self._delete_at(ref, _version(existing))  # moved since the read: 409, retried
 
     def _delete_at(self, ref: SecretRef, version: str) -> None:
+        self._remember(ref, None)
         try:
             self._core.delete_namespaced_secret(
                 ref.name,
@@ -270,7 +270,6 @@ class KubeSecretStore:
         version = self._seen_version(ref)
         if version is None:
             return  # not seen as ours by this process: the garbage collector's to judge
-        self._seen.pop((ref.namespace, ref.name), None)
         try:
             self._delete_at(ref, version)
         except ApiException as exc:

@@ -38,6 +38,23 @@ def owners(kubectl: Kubectl, namespace: str, *names: str) -> list[str]:
     return uids
 
 
+def take_over(core: k8s.CoreV1Api, namespace: str, name: str, uid: str) -> None:
+    """Make the SetupKey "other" (of that uid) the Secret's controller owner instead."""
+    theirs = {
+        "apiVersion": "nbaccess.dev/v1alpha1",
+        "kind": "SetupKey",
+        "name": "other",
+        "uid": uid,
+        "controller": True,
+    }
+    core.patch_namespaced_secret(
+        name,
+        namespace,
+        {"metadata": {"ownerReferences": [theirs]}},
+        _content_type="application/merge-patch+json",
+    )
+
+
 async def test_the_store_writes_only_its_own_secrets(
     kube_api: k8s.ApiClient, kubectl: Kubectl, crds: list[dict[str, Any]]
 ) -> None:
@@ -138,19 +155,7 @@ async def test_the_write_after_a_claim_still_sees_what_changed_in_between(
     assert (await store.read(ref(ns, "annotated", uid_1)) or {})["setupKey"].get_secret_value()
 
     await store.claim(ref(ns, "taken", uid_1))
-    theirs = {
-        "apiVersion": "nbaccess.dev/v1alpha1",
-        "kind": "SetupKey",
-        "name": "other",
-        "uid": uid_2,
-        "controller": True,
-    }
-    core.patch_namespaced_secret(  # another SetupKey took it over meanwhile
-        "taken",
-        ns,
-        {"metadata": {"ownerReferences": [theirs]}},
-        _content_type="application/merge-patch+json",
-    )
+    take_over(core, ns, "taken", uid_2)  # another SetupKey took it over meanwhile
     with pytest.raises(Permanent) as taken:
         await store.write(ref(ns, "taken", uid_1), {"setupKey": SecretStr("GGGGG-1")})
     assert taken.value.reason == "SecretNotOwned"
@@ -219,24 +224,7 @@ async def test_discard_deletes_only_the_secret_as_last_seen_ours(
     core.patch_namespaced_secret(
         "annotated", ns, {"metadata": {"annotations": {"backup/include": "true"}}}
     )
-    core.patch_namespaced_secret(
-        "taken",
-        ns,
-        {
-            "metadata": {
-                "ownerReferences": [
-                    {
-                        "apiVersion": "nbaccess.dev/v1alpha1",
-                        "kind": "SetupKey",
-                        "name": "other",
-                        "uid": uid_2,
-                        "controller": True,
-                    }
-                ]
-            }
-        },
-        _content_type="application/merge-patch+json",
-    )
+    take_over(core, ns, "taken", uid_2)
     restarted = KubeSecretStore(kube_api)  # as after a restart: has seen nothing
     read_later = KubeSecretStore(kube_api)  # as after a restart and a sweep's read
     await read_later.read(ref(ns, "read", uid_1))
