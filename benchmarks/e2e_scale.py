@@ -11,6 +11,9 @@ leftovers after the delete).
     .venv/bin/python -m benchmarks.e2e_scale                 (make bench-e2e)
     .venv/bin/python -m benchmarks.e2e_scale --sizes 10 --idle 30 --mixed 0
 
+Before each size, the same apply and delete run with no operator at all ("kubectl alone"): the
+machine's own floor, printed under the table, so that a slower hour shows as a slower floor.
+
 Scenarios: N groups + N setup keys (each key auto-assigning its group) for every --sizes N,
 and a mixed set of about --mixed objects (groups, posture checks, policies, networks with a
 resource and a router, setup keys; the chaos suite's tiers).
@@ -440,6 +443,29 @@ def run_scenario(
     return row
 
 
+def kubectl_alone(
+    kubectl: Kubectl, api: k8s.ApiClient, name: str, docs: list[dict[str, Any]], folder: Path
+) -> str:
+    """The same apply and delete with no operator running: what this machine takes for
+    kubectl and the apiserver alone, printed beside the rows so that runs an hour apart (or
+    on another machine) can be told apart from changes in the operators."""
+    namespace = f"bench-alone-{secrets.token_hex(3)}"
+    k8s.CoreV1Api(api).create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=namespace)))
+    manifest = folder / f"{name}-alone.yaml"
+    manifest.write_text(yaml.safe_dump_all(docs))
+    plurals = sorted({f"{PLURALS[d['kind']]}.{GROUP}" for d in docs})
+    try:
+        started = time.monotonic()
+        kubectl.ok("apply", "--server-side", "-n", namespace, "-f", str(manifest))
+        applied = time.monotonic() - started
+        started = time.monotonic()
+        kubectl.ok("delete", "-n", namespace, ",".join(plurals), "--all", "--wait=false")
+        deleted = time.monotonic() - started
+    finally:
+        kubectl.run("delete", "namespace", namespace, "--wait=false")
+    return f"{name}, kubectl alone (no operator): apply {applied:.1f} s, delete {deleted:.1f} s"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -467,10 +493,17 @@ def main(argv: list[str] | None = None) -> int:
         config_file=str(stack.kube.kubeconfig)
     )
     rows: list[Row] = []
+    alone: list[str] = []
     folder = Path(tempfile.mkdtemp(prefix="nbaccess-bench-"))
     try:
         other = official_target(args.official_src, kubectl) if args.official_src else None
         for n in args.sizes:
+            alone.append(
+                kubectl_alone(
+                    kubectl, api, f"{n} groups + {n} keys", group_and_keys(n, "alone"), folder
+                )
+            )
+            print(alone[-1], flush=True)
             row = run_scenario(
                 stack,
                 kubectl,
@@ -518,6 +551,8 @@ def main(argv: list[str] | None = None) -> int:
         stop_session_stack()
     print()
     print(table(rows))
+    print()
+    print("\n".join(alone))
     print(f"operator logs: {folder}")
     print(json.dumps([r.cells() for r in rows]))
     return 0
