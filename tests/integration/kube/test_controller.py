@@ -145,9 +145,81 @@ async def test_a_slow_bulk_delete_writes_no_blocked_status_while_deletions_keep_
         harness.clock.now += 3  # 9 s in all: past 5 s, but deletions keep coming
         harness.api.delete(key)
         await harness.settle()
+    await harness.settle(advance=1)  # the groups go once the keys' deletions have settled
     assert harness.api.objects == {}
     assert harness.api.status_writes == writes
     assert not [e for e in harness.api.events if e.reason == "InUse"]
+
+
+def netbird_deletes(harness: Harness) -> list[str]:
+    """The collections NetBird was asked to delete from, in order."""
+    return [r.path.split("/")[2] for r in harness.fake.requests if r.method == "DELETE"]
+
+
+async def test_groups_go_after_the_keys_whose_deletions_are_still_coming(
+    harness: Harness,
+) -> None:
+    """NetBird checks every key left in the account on each group delete: a bulk delete
+    asks it for the keys first, while kubectl is still sending them, and the groups after."""
+    groups = [harness.api.apply("NetBirdGroup", f"g{i}", {}) for i in range(3)]
+    keys = [harness.api.apply("SetupKey", f"k{i}", key_spec(f"g{i}")) for i in range(3)]
+    await harness.settle()
+    harness.clock.now += 5  # past a new resource's quiet seconds
+    await harness.settle()
+    assert all(ready(harness, k) for k in groups + keys)
+    for group in groups:
+        harness.api.delete(group)
+    await harness.settle()
+    for key in keys:
+        harness.clock.now += 1  # each key's group is free once that key is gone
+        harness.api.delete(key)
+        await harness.settle()
+    assert netbird_deletes(harness) == ["setup-keys"] * 3
+
+    harness.clock.now += 1  # 1 s after the last key's deletion: still settling
+    await harness.settle()
+    assert len(harness.api.objects) == 3
+    harness.clock.now += 1
+    await harness.settle()
+
+    assert harness.api.objects == {}
+    assert netbird_deletes(harness) == ["setup-keys"] * 3 + ["groups"] * 3
+
+
+async def test_a_group_nothing_references_is_deleted_at_once(harness: Harness) -> None:
+    group = harness.api.apply("NetBirdGroup", "alone", {})
+    await harness.settle()
+    harness.api.delete(group)
+    await harness.settle()  # no time passes
+    assert harness.api.objects == {}
+    assert netbird_deletes(harness) == ["groups"]
+
+
+async def test_a_group_waits_at_most_20_s_for_deletions_of_keys_that_keep_coming(
+    harness: Harness,
+) -> None:
+    harness.api.apply("NetBirdGroup", "other", {})
+    group = harness.api.apply("NetBirdGroup", "g", {})
+    key = harness.api.apply("SetupKey", "k", key_spec("g"))
+    others = [harness.api.apply("SetupKey", f"o{i}", key_spec("other")) for i in range(30)]
+    await harness.settle()
+    harness.clock.now += 5
+    await harness.settle()
+    assert ready(harness, key)
+    harness.api.delete(group)
+    harness.api.delete(key)
+    await harness.settle()
+    started = harness.clock.now
+    for other in others:  # another team's cleanup, one key a second
+        harness.clock.now += 1
+        harness.api.delete(other)
+        await harness.settle()
+        if group not in harness.api.objects:
+            break
+
+    assert group not in harness.api.objects
+    assert harness.clock.now - started <= 21
+    assert netbird_deletes(harness).count("groups") == 1
 
 
 async def test_a_group_a_ready_policy_still_uses_waits_for_it_without_asking_netbird(
