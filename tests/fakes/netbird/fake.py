@@ -12,12 +12,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from tests.fakes.loopback import serving
 from tests.fakes.netbird.api import (
     JSON_HEADERS,
     NetBirdApi,
@@ -371,17 +372,8 @@ class FakeNetBird:
         class Handler(_RequestHandler):
             netbird = fake
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        server.block_on_close = False  # idle keep-alive connections must not block shutdown
-        thread = threading.Thread(target=server.serve_forever, name="fake-netbird", daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}"
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
+        with serving(Handler, "fake-netbird") as url:
+            yield url
 
 
 FAKE_BASE_URL = "http://netbird.fake"

@@ -4,10 +4,9 @@ credentials (as they are when a sweep starts) and what each answer means."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from kubernetes.client.exceptions import ApiException
 from nbaccess.kube.secrets import KubeSecretStore
 from nbaccess.reconcile.outcome import Permanent
 from nbaccess.reconcile.ports import SecretRef
+from tests.fakes.loopback import serving
 
 UID = "uid-of-keys"
 OURS = {
@@ -54,14 +54,8 @@ class Apiserver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}"
-        finally:
-            server.shutdown()
-            server.server_close()
+        with serving(Handler, "apiserver") as url:
+            yield url
 
 
 def client(host: str, token: str) -> k8s.ApiClient:
