@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -78,15 +78,22 @@ class _Reader:
 
     def __init__(self, api: k8s.ApiClient) -> None:
         host = api.configuration.host
-        self._prefix = urlsplit(host).path.rstrip("/")  # an apiserver behind a path prefix
         self._headers: dict[str, str] = {**api.default_headers, "Accept": "application/json"}
         api.update_params_for_auth(self._headers, [], ["BearerToken"], "", "GET", None)
-        self._pool = api.rest_client.pool_manager.connection_from_url(host)
+        manager = api.rest_client.pool_manager
+        self._urlopen: Callable[..., Any]
+        if isinstance(manager, urllib3.ProxyManager) and urlsplit(host).scheme == "http":
+            # A proxy forwards plain http only when asked for the whole URL, which only the
+            # manager adds (https is tunnelled, so the pool below works through one).
+            self._base, self._urlopen = host.rstrip("/"), manager.urlopen
+        else:
+            self._base = urlsplit(host).path.rstrip("/")  # an apiserver behind a path prefix
+            self._urlopen = manager.connection_from_url(host).urlopen
 
     def get(self, ref: SecretRef) -> dict[str, Any] | None:
         """The Secret as JSON; None when it does not exist."""
-        path = f"{self._prefix}/api/v1/namespaces/{quote(ref.namespace)}/secrets/{quote(ref.name)}"
-        response = self._pool.urlopen(
+        path = f"{self._base}/api/v1/namespaces/{quote(ref.namespace)}/secrets/{quote(ref.name)}"
+        response = self._urlopen(
             "GET", path, headers=self._headers, timeout=READ_TIMEOUT, preload_content=True
         )
         if response.status == 404:
@@ -150,7 +157,12 @@ class KubeSecretStore:
 
     def _read_each(self, refs: list[SecretRef]) -> list[SecretReading]:
         """One after the other in this thread: no hop off the event loop per Secret."""
-        reader = _Reader(self._api)
+        if not refs:
+            return []
+        try:
+            reader = _Reader(self._api)
+        except Exception as exc:  # credentials that cannot be refreshed: each read fails so
+            return [exc for _ in refs]
         found: list[SecretReading] = []
         for ref in refs:
             try:

@@ -114,3 +114,34 @@ async def test_what_each_answer_means() -> None:
     assert isinstance(forbidden, ApiException)
     assert forbidden.status == 403
     assert refused.value.status == 403
+
+
+async def test_credentials_that_cannot_be_refreshed_fail_each_read_not_the_sweep() -> None:
+    api = client("http://127.0.0.1:9", "t")
+
+    def refresh(_: k8s.Configuration) -> None:
+        raise RuntimeError("token file exists but is empty")
+
+    api.configuration.refresh_api_key_hook = refresh
+    store = KubeSecretStore(api)
+
+    readings = await store.read_each([ref(), ref("other")])
+
+    assert [str(r) for r in readings] == ["token file exists but is empty"] * 2
+    assert await store.read_each([]) == []
+
+
+async def test_through_a_proxy_a_plain_http_apiserver_is_asked_by_its_whole_url() -> None:
+    proxy = Apiserver()
+    proxy.answers[f"http://apiserver.example/clusters/east{PATH}"] = (200, OURS)
+    with proxy.serve() as url:
+        api_config = k8s.Configuration(
+            host="http://apiserver.example/clusters/east", api_key={"authorization": "t"}
+        )
+        api_config.proxy = url
+        store = KubeSecretStore(k8s.ApiClient(api_config))
+
+        (reading,) = await store.read_each([ref()])
+
+    assert isinstance(reading, dict)
+    assert proxy.seen == [(f"http://apiserver.example/clusters/east{PATH}", "t")]
