@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from nbaccess.conditions import Phase
@@ -130,11 +130,10 @@ class Controller:
         # New resources waiting for dependencies, and deletions waiting for resources that
         # still use them: since when (queue clock).
         self._quiet_since: dict[CrKey, float] = {}
-        # Per namespace, when a resource last arrived and last began to be deleted; and per
-        # (namespace, kind) when one of that kind last began to be deleted.
+        # Per namespace, when a resource last arrived; per (namespace, kind), when one of that
+        # kind last began to be deleted.
         self._arrived: dict[str, float] = {}
-        self._deleted: dict[str, float] = {}
-        self._deleted_kind: dict[tuple[str, str], float] = {}
+        self._deleted: dict[tuple[str, str], float] = {}
         # Kind -> the kinds whose resources have referenced one of it (from their specs).
         self._referrer_kinds: defaultdict[str, set[str]] = defaultdict(set)
         tracker.wake = self._wake
@@ -163,8 +162,7 @@ class Controller:
         if old is None:
             self._arrived[obj.key.namespace] = self.queue.now()
         if obj.deleting and (old is None or not old.deleting):
-            self._deleted[obj.key.namespace] = self.queue.now()
-            self._deleted_kind[(obj.key.namespace, obj.key.kind)] = self.queue.now()
+            self._deleted[(obj.key.namespace, obj.key.kind)] = self.queue.now()
             self._quiet_since.pop(obj.key, None)  # a deletion's quiet starts now
         if needs_pass(old, obj):
             self.queue.add(obj.key)
@@ -281,7 +279,9 @@ class Controller:
             "error" if result.internal_error else result.outcome.phase.value,
             time.monotonic() - started,
         )
-        if self._waits_for_dependencies(obj, result) and self._quietly(obj.key, self._arrived):
+        if self._waits_for_dependencies(obj, result) and self._quietly(
+            obj.key, self._arrived.get(obj.key.namespace)
+        ):
             return  # a dependency applied with it, woken when it is Ready
         self._quiet_since.pop(obj.key, None)
         await self._write_status(obj.key, result.status)
@@ -295,33 +295,29 @@ class Controller:
             self.metrics.set_object_gauge(name, kind.kind, obj.key.namespace, obj.key.name, value)
         self._schedule(obj.key, result)
 
-    def _quietly(self, key: CrKey, last: Mapping[str, float]) -> bool:
+    def _quietly(self, key: CrKey, last: float | None) -> bool:
         """Whether `key` is still in its quiet seconds of waiting, counted from the `last`
-        arrival or deletion in its namespace (it is looked at again when they are over, or
-        woken before)."""
-        now = self.queue.now()
-        since = self._quiet_since.setdefault(key, now)
-        latest = max(since, last.get(key.namespace, since))
-        left = min(latest + QUIET_SECONDS, since + QUIET_AT_MOST_SECONDS) - now
-        if left <= 0:
-            return False
-        self.queue.add_after(key, left)
-        return True
+        arrival or deletion in its namespace."""
+        since = self._quiet_since.get(key, self.queue.now())
+        return self._hold(key, max(since, last or since) + QUIET_SECONDS)
 
     def _settling(self, key: CrKey) -> bool:
         """Whether the deletion of `key` waits for deletions of the kinds that reference its
-        kind, still arriving in its namespace (see SETTLE_SECONDS); it is looked at again
-        when they have settled, or woken before."""
-        began = [
-            self._deleted_kind[(key.namespace, k)]
-            for k in self._referrer_kinds.get(key.kind, ())
-            if (key.namespace, k) in self._deleted_kind
-        ]
-        if not began:
-            return False
+        kind, still arriving in its namespace (see SETTLE_SECONDS)."""
+        last = self._last_deletion(key.namespace, self._referrer_kinds.get(key.kind, ()))
+        return last is not None and self._hold(key, last + SETTLE_SECONDS)
+
+    def _last_deletion(self, namespace: str, kinds: Iterable[str]) -> float | None:
+        """When a resource of one of `kinds` last began to be deleted in `namespace`."""
+        began = [self._deleted[(namespace, k)] for k in kinds if (namespace, k) in self._deleted]
+        return max(began, default=None)
+
+    def _hold(self, key: CrKey, until: float) -> bool:
+        """Look at `key` again at `until` (or when woken before), unless that is past or it
+        has waited quietly for QUIET_AT_MOST_SECONDS already; whether it waits."""
         now = self.queue.now()
         since = self._quiet_since.setdefault(key, now)
-        left = min(max(began) + SETTLE_SECONDS, since + QUIET_AT_MOST_SECONDS) - now
+        left = min(until, since + QUIET_AT_MOST_SECONDS) - now
         if left <= 0:
             return False
         self.queue.add_after(key, left)
@@ -368,7 +364,7 @@ class Controller:
             self._quiet_since.pop(obj.key, None)
             result = await finalize_once(kind, self.netbird(), current, obj.spec)
         else:
-            if self._quietly(obj.key, self._deleted):
+            if self._quietly(obj.key, self._last_deletion(obj.key.namespace, self.kinds)):
                 return  # a bulk delete takes the users away within seconds
             # Woken when one goes or drops the reference; retried with backoff meanwhile.
             users = ", ".join(map(str, holding))

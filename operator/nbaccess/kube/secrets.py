@@ -161,7 +161,7 @@ class KubeSecretStore:
             return []
         try:
             reader = _Reader(self._api)
-        except Exception as exc:  # credentials that cannot be refreshed: each read fails so
+        except Exception as exc:  # credentials that cannot be refreshed: as `read` would fail
             return [exc for _ in refs]
         found: list[SecretReading] = []
         for ref in refs:
