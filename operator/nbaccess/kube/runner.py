@@ -51,6 +51,10 @@ log = logging.getLogger(__name__)
 KIND_ORDER = {"NetBirdGroup": 0, "PostureCheck": 0, "NetBirdNetwork": 1}
 
 
+def queue_priority(key: CrKey) -> int:
+    return KIND_ORDER.get(key.kind, 2)
+
+
 def _kube_api() -> k8s.ApiClient:
     try:
         k8s_config.load_incluster_config()  # type: ignore[no-untyped-call]
@@ -181,7 +185,7 @@ async def run_operator(
     kube = KubeApi(api, {k.kind: k.plural for k in kinds}, instance)
     queue: WorkQueue[CrKey] = WorkQueue(
         Backoff(settings.nbaccess_retry_seconds, settings.nbaccess_retry_max_seconds),
-        priority=lambda key: KIND_ORDER.get(key.kind, 2),
+        priority=queue_priority,
         lane=lambda key: key.namespace,
     )
     holder: dict[str, NetBirdClient] = {}

@@ -17,6 +17,7 @@ import pytest
 
 from nbaccess.kube.apiserver import Conflict, Gone
 from nbaccess.kube.controller import Controller
+from nbaccess.kube.runner import queue_priority
 from nbaccess.kube.store import ObjectStore
 from nbaccess.kube.tracker import Tracker
 from nbaccess.metrics import Liveness, Metrics
@@ -181,7 +182,7 @@ async def harness() -> AsyncIterator[Harness]:
         controller = Controller(
             kinds=all_kinds(),
             store=ObjectStore(),
-            queue=WorkQueue(Backoff(1, 10), clock=clock),
+            queue=WorkQueue(Backoff(1, 10), priority=queue_priority, clock=clock),
             tracker=tracker,
             api=api,  # type: ignore[arg-type]
             netbird=lambda: nb,
