@@ -9,6 +9,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from nbaccess.kube.controller import BURST
 from nbaccess.reconcile.refs import CrKey
 from nbaccess.reconcile.schedule import FINALIZER
 from nbaccess.reconcile.status import condition, is_ready
@@ -156,32 +157,47 @@ def netbird_deletes(harness: Harness) -> list[str]:
     return [r.path.split("/")[2] for r in harness.fake.requests if r.method == "DELETE"]
 
 
-async def test_groups_go_after_the_keys_whose_deletions_are_still_coming(
-    harness: Harness,
-) -> None:
-    """NetBird checks every key left in the account on each group delete: a bulk delete
-    asks it for the keys first, while kubectl is still sending them, and the groups after."""
-    groups = [harness.api.apply("NetBirdGroup", f"g{i}", {}) for i in range(3)]
-    keys = [harness.api.apply("SetupKey", f"k{i}", key_spec(f"g{i}")) for i in range(3)]
+async def ready_groups_and_keys(harness: Harness, n: int) -> tuple[list[CrKey], list[CrKey]]:
+    groups = [harness.api.apply("NetBirdGroup", f"g{i}", {}) for i in range(n)]
+    keys = [harness.api.apply("SetupKey", f"k{i}", key_spec(f"g{i}")) for i in range(n)]
     await harness.settle()
     harness.clock.now += 5  # past a new resource's quiet seconds
     await harness.settle()
     assert all(ready(harness, k) for k in groups + keys)
-    for group in groups:
-        harness.api.delete(group)
-    await harness.settle()
-    for key in keys:
-        harness.clock.now += 1  # each key's group is free once that key is gone
-        harness.api.delete(key)
+    return groups, keys
+
+
+async def test_a_bulk_delete_waits_for_its_last_deletion_then_keys_go_before_groups(
+    harness: Harness,
+) -> None:
+    """kubectl sends one delete at a time. From the BURST-th on, NetBird and the finalizers
+    are left alone until it has sent the last (1 s of none); then the keys go, then the
+    groups: NetBird checks every key left in the account on each group delete."""
+    n = BURST // 2 + 5
+    groups, keys = await ready_groups_and_keys(harness, n)
+    for k in [*groups, *keys]:  # the groups first, as kubectl sorts them
+        harness.clock.now += 0.05
+        harness.api.delete(k)
         await harness.settle()
-    assert netbird_deletes(harness) == ["setup-keys"] * 3
-
-    harness.clock.now += 1  # 1 s after the last key's deletion: still settling
+    # The keys among the first BURST - 1 deletions went as they came, each with its group.
+    before_burst = BURST - 1 - n
+    assert netbird_deletes(harness) == ["setup-keys", "groups"] * before_burst
+    harness.clock.now += 0.9  # 0.9 s after the last deletion began: still arriving
     await harness.settle()
-    assert len(harness.api.objects) == 3
-    harness.clock.now += 1
-    await harness.settle()
+    assert len(netbird_deletes(harness)) == 2 * before_burst
 
+    harness.clock.now += 0.2
+    await harness.settle()  # no more time passes: the last key's end wakes the groups
+    assert harness.api.objects == {}
+    rest = n - before_burst
+    assert netbird_deletes(harness)[2 * before_burst :] == ["setup-keys"] * rest + ["groups"] * rest
+
+
+async def test_a_few_deletions_at_once_go_at_once(harness: Harness) -> None:
+    groups, keys = await ready_groups_and_keys(harness, 3)
+    for k in [*keys, *groups]:
+        harness.api.delete(k)
+    await harness.settle()  # no time passes
     assert harness.api.objects == {}
     assert netbird_deletes(harness) == ["setup-keys"] * 3 + ["groups"] * 3
 
@@ -195,13 +211,15 @@ async def test_a_group_nothing_references_is_deleted_at_once(harness: Harness) -
     assert netbird_deletes(harness) == ["groups"]
 
 
-async def test_a_group_waits_at_most_20_s_for_deletions_of_keys_that_keep_coming(
+async def test_a_group_goes_within_20_s_of_its_key_however_long_others_keep_deleting(
     harness: Harness,
 ) -> None:
+    """Another team's cleanup in the same namespace never stops: each wait is bounded, the
+    key by 20 s and its group by 20 s after the key (NetBird refuses the group before)."""
     harness.api.apply("NetBirdGroup", "other", {})
     group = harness.api.apply("NetBirdGroup", "g", {})
     key = harness.api.apply("SetupKey", "k", key_spec("g"))
-    others = [harness.api.apply("SetupKey", f"o{i}", key_spec("other")) for i in range(30)]
+    others = [harness.api.apply("SetupKey", f"o{i}", key_spec("other")) for i in range(100)]
     await harness.settle()
     harness.clock.now += 5
     await harness.settle()
@@ -210,15 +228,20 @@ async def test_a_group_waits_at_most_20_s_for_deletions_of_keys_that_keep_coming
     harness.api.delete(key)
     await harness.settle()
     started = harness.clock.now
-    for other in others:  # another team's cleanup, one key a second
-        harness.clock.now += 1
+    key_gone = None
+    for other in others:  # one key every half second
+        harness.clock.now += 0.5
         harness.api.delete(other)
         await harness.settle()
+        if key_gone is None and key not in harness.api.objects:
+            key_gone = harness.clock.now
         if group not in harness.api.objects:
             break
 
+    assert key_gone is not None
+    assert key_gone - started <= 20.5
     assert group not in harness.api.objects
-    assert harness.clock.now - started <= 21
+    assert harness.clock.now - key_gone <= 20.5
     assert netbird_deletes(harness).count("groups") == 1
 
 
