@@ -129,16 +129,18 @@ class Controller:
         # Dependencies a referrer's new spec dropped: NetBird still links them until that
         # referrer's next pass has run, so deletions waiting for them are woken again then.
         self._released: dict[CrKey, set[CrKey]] = {}
-        # New resources waiting for dependencies, and deletions waiting for resources that
-        # still use them: since when (queue clock).
+        # Resources waiting without a word (new ones for dependencies, deletions for their
+        # users, for the rest of a bulk delete or for its referrers): since when (queue clock).
         self._quiet_since: dict[CrKey, float] = {}
-        # Per namespace, when a resource last arrived; per (namespace, kind), when one of that
-        # kind last began to be deleted, and those whose deletion has begun and not ended.
+        # Per namespace, when a resource last arrived; per (namespace, kind), when one of ours
+        # last began to be deleted, and those on their way out (begun, not ended or blocked).
         self._arrived: dict[str, float] = {}
         self._deleted: dict[tuple[str, str], float] = {}
         self._deleting: dict[tuple[str, str], set[CrKey]] = {}
-        # Per namespace, the deletion burst under way: when its last deletion began, how many.
+        # Per namespace, the deletion burst under way (when its last deletion began, how many
+        # so far), and the deletions waiting for their referrers' (`_after_referrers`).
         self._burst: dict[str, tuple[float, int]] = {}
+        self._held: dict[str, set[CrKey]] = {}
         # Kind -> the kinds whose resources have referenced one of it (from their specs).
         self._referrer_kinds: defaultdict[str, set[str]] = defaultdict(set)
         tracker.wake = self._wake
@@ -166,10 +168,16 @@ class Controller:
             self._track_references(obj)
         if old is None:
             self._arrived[obj.key.namespace] = self.queue.now()
-        if obj.deleting and (old is None or not old.deleting or old.uid != obj.uid):
+        ours = FINALIZER in obj.finalizers
+        if obj.deleting and ours and (old is None or not old.deleting or old.uid != obj.uid):
             self._began_deletion(obj.key)
+        elif obj.deleting and not ours:
+            self._left(obj.key)  # released (or never ours): nothing of it is left to wait for
         elif not obj.deleting and old is not None and old.deleting:
-            self._left(obj.key)  # recreated under the same name: that deletion has ended
+            # Recreated under the same name (its DELETED missed): that deletion has ended, and
+            # what waited for it to go has a user again.
+            self._left(obj.key)
+            self._wake_deletions(self.tracker.dependencies(obj.key))
         if needs_pass(old, obj):
             self.queue.add(obj.key)
         self._seen(obj)
@@ -184,8 +192,9 @@ class Controller:
         self._quiet_since.pop(key, None)  # a deletion's quiet starts now
 
     def _left(self, key: CrKey) -> None:
-        """`key`'s deletion has ended; when it was the last of its kind in its namespace,
-        deletions held for that (of the kinds it references) are looked at again."""
+        """`key` is no longer on its way out (gone, released or blocked); when it was the last
+        of its kind in its namespace, the deletions waiting for their referrers' there are
+        looked at again."""
         leaving = self._deleting.get((key.namespace, key.kind))
         if leaving is None or key not in leaving:
             return
@@ -193,13 +202,12 @@ class Controller:
         if leaving:
             return
         del self._deleting[(key.namespace, key.kind)]
-        for kind, referrers in self._referrer_kinds.items():
-            if key.kind in referrers:
-                for held in self._deleting.get((key.namespace, kind), ()):
-                    self.queue.add(held)
+        for held in self._held.pop(key.namespace, set()):
+            self.queue.add(held)
 
     def gone(self, key: CrKey) -> None:
         self._left(key)
+        self._held.get(key.namespace, set()).discard(key)
         released = self.tracker.dependencies(key)
         self.store.remove(key)
         self.queue.discard(key)
@@ -212,9 +220,11 @@ class Controller:
 
     def _wake_deletions(self, dependencies: set[CrKey]) -> None:
         # A dependency being deleted waited for its dependants; one of them let go of it.
+        # What it waits for from here on is counted afresh.
         for dep in dependencies:
             stored = self.store.get(dep)
             if stored is not None and stored.deleting:
+                self._quiet_since.pop(dep, None)
                 self.queue.add(dep)
 
     def _track_references(self, obj: StoredObject) -> None:
@@ -339,8 +349,9 @@ class Controller:
         return last is not None and count >= BURST and self._hold(key, last + SETTLE_SECONDS)
 
     def _after_referrers(self, key: CrKey) -> bool:
-        """Whether the deletion of `key` (a group, a posture check) waits for deletions of the
-        kinds that reference its kind in its namespace to end (within QUIET_AT_MOST_SECONDS).
+        """Whether the deletion of `key` (a group, a posture check, a network) waits for the
+        deletions of kinds that reference its kind, on their way out in its namespace, to end
+        (within QUIET_AT_MOST_SECONDS).
 
         NetBird checks every setup key, policy, route and user in the account on each group
         delete, under its account lock: with 500 keys left a group costs it 34 ms of CPU,
@@ -349,7 +360,10 @@ class Controller:
         kinds = self._referrer_kinds.get(key.kind, ())
         if not any((key.namespace, kind) in self._deleting for kind in kinds):
             return False
-        return self._hold(key, self.queue.now() + QUIET_AT_MOST_SECONDS)
+        if not self._hold(key, self.queue.now() + QUIET_AT_MOST_SECONDS):
+            return False
+        self._held.setdefault(key.namespace, set()).add(key)
+        return True
 
     def _last_deletion(self, namespace: str, kinds: Iterable[str]) -> float | None:
         """When a resource of one of `kinds` last began to be deleted in `namespace`."""
@@ -401,6 +415,9 @@ class Controller:
             # cost more than the wait. Waits after it are counted from when they have gone.
             log.debug("%s: deletion waits for %s", obj.key, ", ".join(map(str, going)))
             self._quiet_since.pop(obj.key, None)
+            # Looked at again now and then, should a wake-up be missed (a DELETED lost in a
+            # re-list): the check costs no request.
+            self.queue.add_after(obj.key, QUIET_AT_MOST_SECONDS)
             return
         if not holding and (self._settling(obj.key) or self._after_referrers(obj.key)):
             return  # the rest of a bulk delete first: both go faster that way
@@ -409,6 +426,7 @@ class Controller:
             self._quiet_since.pop(obj.key, None)
             result = await finalize_once(kind, self.netbird(), current, obj.spec)
         else:
+            self._left(obj.key)  # held up by users that stay: nothing to wait for
             if self._quietly(obj.key, self._last_deletion(obj.key.namespace, self.kinds)):
                 return  # a bulk delete takes the users away within seconds
             # Woken when one goes or drops the reference; retried with backoff meanwhile.
@@ -422,6 +440,7 @@ class Controller:
             if await self._set_finalizers(obj, remaining) is not None:
                 log.info("%s %s: deleted", kind.kind, current.owner)
             return
+        self._left(obj.key)  # blocked, or retried after a backoff: not on its way out
         assert result.outcome is not None
         if result.repeated and not current.recorder.fields:
             # Status says so already: a retry that learnt nothing new writes nothing.
@@ -527,6 +546,10 @@ class Controller:
         try:
             body = await self.api.set_finalizers(obj.key, finalizers, obj.resource_version)
         except Gone:
+            # Its DELETED may never come (missed across a re-list): forget it now.
+            stored = self.store.get(obj.key)
+            if stored is not None and stored.uid == obj.uid:
+                self.gone(obj.key)
             return None
         except Conflict:
             # Someone changed it since the watch showed it; its newer version will be here

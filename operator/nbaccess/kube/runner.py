@@ -41,18 +41,12 @@ from nbaccess.reconcile.outcome import ReconcileError
 from nbaccess.reconcile.ownership import Claim
 from nbaccess.reconcile.refs import CrKey
 from nbaccess.reconcile.registry import all_kinds
+from nbaccess.reconcile.schedule import queue_priority
 from nbaccess.reconcile.workqueue import Backoff, WorkQueue
 from nbaccess.resources.kinds import GROUP, VERSION
 from nbaccess.token_reload import follow_token_file
 
 log = logging.getLogger(__name__)
-
-# Lower first: what others reference converges before the objects that wait for it.
-KIND_ORDER = {"NetBirdGroup": 0, "PostureCheck": 0, "NetBirdNetwork": 1}
-
-
-def queue_priority(key: CrKey) -> int:
-    return KIND_ORDER.get(key.kind, 2)
 
 
 def _kube_api() -> k8s.ApiClient:

@@ -26,6 +26,15 @@ FINALIZER = f"{GROUP}/finalizer"
 # People (and tools) set it to ask for a pass now, as with Flux's requestedAt.
 REQUESTED_AT = f"reconcile.{GROUP}/requested-at"
 
+# Lower first: what others reference converges before the objects that wait for it.
+KIND_ORDER = {"NetBirdGroup": 0, "PostureCheck": 0, "NetBirdNetwork": 1}
+
+
+def queue_priority(key: CrKey) -> int:
+    """The work queue's order of kinds (see KIND_ORDER)."""
+    return KIND_ORDER.get(key.kind, 2)
+
+
 # Annotations that ask a kind for an action, each with the status field where a pass records
 # the value it acted on. Per kind: on any other kind the annotation means nothing.
 REQUEST_ANNOTATIONS: Mapping[str, Mapping[str, str]] = {

@@ -17,13 +17,13 @@ import pytest
 
 from nbaccess.kube.apiserver import Conflict, Gone
 from nbaccess.kube.controller import Controller
-from nbaccess.kube.runner import queue_priority
 from nbaccess.kube.store import ObjectStore
 from nbaccess.kube.tracker import Tracker
 from nbaccess.metrics import Liveness, Metrics
 from nbaccess.netbird.client import ClientOptions, NetBirdClient
 from nbaccess.reconcile.refs import CrKey
 from nbaccess.reconcile.registry import all_kinds
+from nbaccess.reconcile.schedule import queue_priority
 from nbaccess.reconcile.workqueue import Backoff, WorkQueue
 from tests.fakes import FAKE_BASE_URL, FakeNetBird
 
