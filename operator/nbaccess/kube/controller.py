@@ -137,9 +137,9 @@ class Controller:
         self._arrived: dict[str, float] = {}
         self._deleted: dict[tuple[str, str], float] = {}
         self._deleting: dict[tuple[str, str], set[CrKey]] = {}
-        # Per namespace, the deletion burst under way (when its last deletion began, how many
-        # so far), and the deletions waiting for their referrers' (`_after_referrers`).
-        self._burst: dict[str, tuple[float, int]] = {}
+        # Per namespace, how many deletions the burst under way has had so far, and the
+        # deletions waiting for their referrers' (`_after_referrers`).
+        self._burst: dict[str, int] = {}
         self._held: dict[str, set[CrKey]] = {}
         # Kind -> the kinds whose resources have referenced one of it (from their specs).
         self._referrer_kinds: defaultdict[str, set[str]] = defaultdict(set)
@@ -184,11 +184,11 @@ class Controller:
 
     def _began_deletion(self, key: CrKey) -> None:
         now = self.queue.now()
+        last = self._last_deletion(key.namespace, self.kinds)
+        in_burst = last is not None and now - last <= SETTLE_SECONDS
+        self._burst[key.namespace] = self._burst.get(key.namespace, 0) + 1 if in_burst else 1
         self._deleted[(key.namespace, key.kind)] = now
         self._deleting.setdefault((key.namespace, key.kind), set()).add(key)
-        last, count = self._burst.get(key.namespace, (None, 0))
-        in_burst = last is not None and now - last <= SETTLE_SECONDS
-        self._burst[key.namespace] = (now, count + 1 if in_burst else 1)
         self._quiet_since.pop(key, None)  # a deletion's quiet starts now
 
     def _left(self, key: CrKey) -> None:
@@ -345,8 +345,10 @@ class Controller:
     def _settling(self, key: CrKey) -> bool:
         """Whether the deletion of `key` waits for the burst of deletions it came in to end
         (see SETTLE_SECONDS)."""
-        last, count = self._burst.get(key.namespace, (None, 0))
-        return last is not None and count >= BURST and self._hold(key, last + SETTLE_SECONDS)
+        if self._burst.get(key.namespace, 0) < BURST:
+            return False
+        last = self._last_deletion(key.namespace, self.kinds)
+        return last is not None and self._hold(key, last + SETTLE_SECONDS)
 
     def _after_referrers(self, key: CrKey) -> bool:
         """Whether the deletion of `key` (a group, a posture check, a network) waits for the
