@@ -251,6 +251,19 @@ class ReadyWatch:
             time.sleep(0.2)
         return None
 
+    def gone_by_kind(self, expected: set[tuple[str, str]], started: float) -> str:
+        """When the first, the median and the last object of each kind went, in seconds from
+        `started`: which kind's deletions the time went to."""
+        parts = []
+        for kind in sorted({k for k, _ in expected}):
+            times = sorted(self.deleted[e] - started for e in expected if e[0] == kind)
+            if times:
+                parts.append(
+                    f"{kind} gone {times[0]:.1f} / {statistics.median(times):.1f} / "
+                    f"{times[-1]:.1f} s (first / median / last)"
+                )
+        return "; ".join(parts)
+
     def wait(self, check: Any, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -430,6 +443,7 @@ def run_scenario(
         last_gone = watch.all_gone(expected, delete_timeout)
         if last_gone is not None:
             row.deleted = last_gone - started
+            print(f"{row.name}: delete, {watch.gone_by_kind(expected, started)}", flush=True)
         else:
             row.deleted, row.left = delete_timeout, watch.remaining()
         if audited:
