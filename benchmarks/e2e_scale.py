@@ -256,7 +256,10 @@ class ReadyWatch:
         `started`: which kind's deletions the time went to."""
         parts = []
         for kind in sorted({k for k, _ in expected}):
-            times = sorted(self.deleted[e] - started for e in expected if e[0] == kind)
+            # A watch that restarted misses its gap's DELETED events (`all_gone` lists too).
+            times = sorted(
+                self.deleted[e] - started for e in expected if e[0] == kind and e in self.deleted
+            )
             if times:
                 parts.append(
                     f"{kind} gone {times[0]:.1f} / {statistics.median(times):.1f} / "
