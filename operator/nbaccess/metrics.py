@@ -12,6 +12,7 @@ blocks) the operator's event loop.
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -284,13 +285,42 @@ def _always_ready() -> tuple[bool, str]:
     return True, "ready"
 
 
+class QuietServer(ThreadingHTTPServer):
+    """Answers until `shutdown()`, asleep between requests.
+
+    `serve_forever` wakes every `poll_interval` to look for a shutdown request: at its 0.5 s
+    that was 1.2 ms of CPU a second, more than half of what an idle operator used. This one
+    waits for the next connection however long it takes, and `shutdown()` makes one."""
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self._stopping = threading.Event()
+        self._stopped = threading.Event()
+
+    def serve_until_shutdown(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                self.handle_request()
+        finally:
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        self._stopping.set()
+        host, port = self.server_address[:2]
+        with contextlib.suppress(OSError):
+            wake = ("127.0.0.1" if host in ("", "0.0.0.0") else str(host), int(port))  # noqa: S104
+            socket.create_connection(wake, timeout=1.0).close()
+        self._stopped.wait(5.0)
+        self.server_close()
+
+
 def serve(
     metrics: Metrics,
     liveness: Liveness,
     port: int,
     host: str = "0.0.0.0",  # noqa: S104 - a pod's metrics must be reachable by Prometheus
     readiness: Readiness = _always_ready,
-) -> ThreadingHTTPServer:
+) -> QuietServer:
     """Start /metrics, /healthz and /readyz on a daemon thread; returns the server (port 0
     picks one)."""
 
@@ -318,7 +348,9 @@ def serve(
             # Scrapes every few seconds would drown the operator's own log.
             return
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    thread = threading.Thread(target=server.serve_forever, name="nbaccess-metrics", daemon=True)
+    server = QuietServer((host, port), Handler)
+    thread = threading.Thread(
+        target=server.serve_until_shutdown, name="nbaccess-metrics", daemon=True
+    )
     thread.start()
     return server

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from nbaccess import __version__
@@ -77,6 +80,20 @@ def test_the_endpoint_serves_metrics_and_says_when_the_loop_is_stuck() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_endpoint_stops_on_shutdown_without_polling_for_it() -> None:
+    metrics, alive = Metrics(), Liveness(max_silence=60)
+    before = set(threading.enumerate())
+    server = serve(metrics, alive, 0, host="127.0.0.1")
+    port = server.server_address[1]
+    (serving,) = (t for t in threading.enumerate() if t not in before)
+    assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+    server.shutdown()  # the server sleeps until a connection: shutdown makes the one it needs
+    serving.join(timeout=10)
+    assert not serving.is_alive()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz")
 
 
 def test_readiness_is_its_own_endpoint_and_says_why() -> None:
