@@ -33,6 +33,8 @@ def _newer(candidate: str, current: str) -> bool:
 class ObjectStore:
     def __init__(self) -> None:
         self._objects: dict[CrKey, StoredObject] = {}
+        # The same, per kind: the sweep and the monitors read one kind of a thousand objects.
+        self._of_kind: dict[str, dict[CrKey, StoredObject]] = {}
         self._states: dict[CrKey, tuple[str, CrState]] = {}
         # (kind, NetBird id) -> the resource whose status recorded it.
         self._holders: dict[tuple[str, str], CrKey] = {}
@@ -50,6 +52,7 @@ class ObjectStore:
         ):
             return old, False
         self._objects[obj.key] = obj
+        self._of_kind.setdefault(obj.key.kind, {})[obj.key] = obj
         self._index(old, obj)
         return old, True
 
@@ -71,6 +74,7 @@ class ObjectStore:
     def remove(self, key: CrKey) -> StoredObject | None:
         self._states.pop(key, None)
         old = self._objects.pop(key, None)
+        self._of_kind.get(key.kind, {}).pop(key, None)
         self._index(old, None)
         return old
 
@@ -78,7 +82,7 @@ class ObjectStore:
         return self._objects.get(key)
 
     def of_kind(self, kind: str) -> list[StoredObject]:
-        return [o for k, o in self._objects.items() if k.kind == kind]
+        return list(self._of_kind.get(kind, {}).values())
 
     def __iter__(self) -> Iterator[StoredObject]:
         return iter(list(self._objects.values()))

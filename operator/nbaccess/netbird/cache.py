@@ -12,14 +12,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-T = TypeVar("T")
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+T = TypeVar("T", bound=_Identified)
 
 
 @dataclass
 class _Entry:
-    items: list[Any]
+    # By NetBird id, in the order NetBird listed them: a write-through of one object is one
+    # dict operation, not a pass over the list (a bulk delete does one per object).
+    items: dict[str, Any]
     loaded_at: float
 
 
@@ -46,7 +54,7 @@ class ListCache:
         limit = self._ttl if max_age is None else min(self._ttl, max_age)
         if entry is None or self._clock() - entry.loaded_at >= limit:
             return None
-        return list(entry.items)
+        return list(entry.items.values())
 
     async def get_or_load(
         self,
@@ -79,7 +87,7 @@ class ListCache:
             started = self._clock()
             items = await load()
             if self._generation.get(kind, 0) == generation:
-                self._entries[key] = _Entry(list(items), started)
+                self._entries[key] = _Entry({i.id: i for i in items}, started)
             return items
 
     def upsert(self, kind: str, item: Any, scopes: Iterable[Hashable]) -> None:
@@ -88,21 +96,15 @@ class ListCache:
         self._bump(kind)
         for scope in scopes:
             entry = self._entries.get((kind, scope))
-            if entry is None:
-                continue
-            for index, old in enumerate(entry.items):
-                if old.id == item.id:
-                    entry.items[index] = item
-                    break
-            else:
-                entry.items.append(item)
+            if entry is not None:
+                entry.items[item.id] = item  # in its place when listed, else at the end
 
     def discard(self, kind: str, item_id: str) -> None:
         """Our delete of `item_id`, gone from every cached list of the kind."""
         self._bump(kind)
         for key, entry in self._entries.items():
             if key[0] == kind:
-                entry.items = [i for i in entry.items if i.id != item_id]
+                entry.items.pop(item_id, None)
 
     def _bump(self, kind: str) -> None:
         # A load under way read the list before this write: it must not be stored over it.
