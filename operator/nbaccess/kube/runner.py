@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import logging
 import os
 import socket
@@ -255,6 +256,10 @@ async def run_operator(
                     handler.addFilter(RedactingFilter(nb.secrets))
                 tasks.append(asyncio.create_task(follow_token_file(settings, token, nb.set_token)))
                 await _prime(kube, controller, kinds, namespaces)
+                # What is alive now (the kubernetes client's and pydantic's classes, the
+                # start-up listing) lives as long as the process: the collector need not walk
+                # it again. Each full collection walked all of it, 0.1 to 0.3 s at N = 500.
+                gc.freeze()
                 tasks += [
                     asyncio.create_task(controller.work()) for _ in range(settings.nbaccess_workers)
                 ]
