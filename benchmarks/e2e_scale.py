@@ -257,13 +257,13 @@ class ReadyWatch:
         parts = []
         for kind in sorted({k for k, _ in expected}):
             # A watch that restarted misses its gap's DELETED events (`all_gone` lists too).
-            times = sorted(
-                self.deleted[e] - started for e in expected if e[0] == kind and e in self.deleted
-            )
+            of_kind = [e for e in expected if e[0] == kind]
+            times = sorted(self.deleted[e] - started for e in of_kind if e in self.deleted)
+            seen = "" if len(times) == len(of_kind) else f" ({len(times)} of {len(of_kind)} seen)"
             if times:
                 parts.append(
                     f"{kind} gone {times[0]:.1f} / {statistics.median(times):.1f} / "
-                    f"{times[-1]:.1f} s (first / median / last)"
+                    f"{times[-1]:.1f} s (first / median / last){seen}"
                 )
         return "; ".join(parts)
 

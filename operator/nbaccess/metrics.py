@@ -12,6 +12,7 @@ blocks) the operator's event loop.
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import threading
 import time
@@ -34,6 +35,8 @@ from prometheus_client import (
 
 from nbaccess import __version__
 from nbaccess.resources import kinds as resource_kinds
+
+log = logging.getLogger(__name__)
 
 # A `_created` series per counter doubles the series count for nothing a dashboard reads.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -310,7 +313,9 @@ class QuietServer(ThreadingHTTPServer):
         with contextlib.suppress(OSError):
             wake = ("127.0.0.1" if host in ("", "0.0.0.0") else str(host), int(port))  # noqa: S104
             socket.create_connection(wake, timeout=1.0).close()
-        self._stopped.wait(5.0)
+        if not self._stopped.wait(5.0):
+            # Its thread still waits for a connection (a daemon: it ends with the process).
+            log.warning("the metrics endpoint did not stop within 5 s; closing it anyway")
         self.server_close()
 
 

@@ -259,6 +259,8 @@ async def run_operator(
                 # What is alive now (the kubernetes client's and pydantic's classes, the
                 # start-up listing) lives as long as the process: the collector need not walk
                 # it again. Each full collection walked all of it, 0.1 to 0.3 s at N = 500.
+                # Garbage first: a cycle frozen would never be freed.
+                gc.collect()
                 gc.freeze()
                 tasks += [
                     asyncio.create_task(controller.work()) for _ in range(settings.nbaccess_workers)

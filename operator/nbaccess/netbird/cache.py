@@ -87,7 +87,10 @@ class ListCache:
             started = self._clock()
             items = await load()
             if self._generation.get(kind, 0) == generation:
-                self._entries[key] = _Entry({i.id: i for i in items}, started)
+                by_id: dict[str, Any] = {}
+                for item in items:
+                    by_id.setdefault(item.id, item)  # as a pass over the list finds it: first
+                self._entries[key] = _Entry(by_id, started)
             return items
 
     def upsert(self, kind: str, item: Any, scopes: Iterable[Hashable]) -> None:

@@ -227,3 +227,32 @@ async def test_a_list_loaded_across_a_write_is_not_kept():
     release.set()
     assert await loading == ["before-the-write"]
     assert cache.fresh("groups") is None
+
+
+async def test_cached_lists_keep_netbirds_order_through_our_writes():
+    from dataclasses import dataclass
+
+    from nbaccess.netbird.cache import ListCache
+
+    from .conftest import FakeClock
+
+    @dataclass(frozen=True)
+    class Item:
+        id: str
+        name: str
+
+    cache = ListCache(ttl_seconds=30, clock=FakeClock())
+
+    async def load() -> list[Item]:
+        # A list repeating an id (NetBird never should): the first is the one a scan finds.
+        return [Item("a", "first"), Item("b", "b"), Item("a", "again"), Item("c", "c")]
+
+    await cache.get_or_load("groups", load)
+    cache.upsert("groups", Item("b", "renamed"), ["*"])  # in its place
+    cache.upsert("groups", Item("d", "new"), ["*"])  # at the end
+    cache.discard("groups", "c")
+    assert cache.fresh("groups") == [
+        Item("a", "first"),
+        Item("b", "renamed"),
+        Item("d", "new"),
+    ]
