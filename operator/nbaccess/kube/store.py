@@ -32,8 +32,7 @@ def _newer(candidate: str, current: str) -> bool:
 
 class ObjectStore:
     def __init__(self) -> None:
-        self._objects: dict[CrKey, StoredObject] = {}
-        # The same, per kind: the sweep and the monitors read one kind of a thousand objects.
+        # Per kind: the sweep and the monitors read one kind of a thousand objects.
         self._of_kind: dict[str, dict[CrKey, StoredObject]] = {}
         self._states: dict[CrKey, tuple[str, CrState]] = {}
         # (kind, NetBird id) -> the resource whose status recorded it.
@@ -44,15 +43,15 @@ class ObjectStore:
 
         Returns what was stored before and whether `obj` replaced it.
         """
-        old = self._objects.get(obj.key)
+        objects = self._of_kind.setdefault(obj.key.kind, {})
+        old = objects.get(obj.key)
         if (
             old is not None
             and old.uid == obj.uid
             and not _newer(obj.resource_version, old.resource_version)
         ):
             return old, False
-        self._objects[obj.key] = obj
-        self._of_kind.setdefault(obj.key.kind, {})[obj.key] = obj
+        objects[obj.key] = obj
         self._index(old, obj)
         return old, True
 
@@ -73,29 +72,28 @@ class ObjectStore:
 
     def remove(self, key: CrKey) -> StoredObject | None:
         self._states.pop(key, None)
-        old = self._objects.pop(key, None)
-        self._of_kind.get(key.kind, {}).pop(key, None)
+        old = self._of_kind.get(key.kind, {}).pop(key, None)
         self._index(old, None)
         return old
 
     def get(self, key: CrKey) -> StoredObject | None:
-        return self._objects.get(key)
+        return self._of_kind.get(key.kind, {}).get(key)
 
     def of_kind(self, kind: str) -> list[StoredObject]:
         return list(self._of_kind.get(kind, {}).values())
 
     def __iter__(self) -> Iterator[StoredObject]:
-        return iter(list(self._objects.values()))
+        return iter([o for objects in self._of_kind.values() for o in objects.values()])
 
     def __len__(self) -> int:
-        return len(self._objects)
+        return sum(len(objects) for objects in self._of_kind.values())
 
     def state(
         self, key: CrKey, facts: Callable[[Mapping[str, object]], Mapping[str, str] | None]
     ) -> CrState | None:
         """What a referrer may know of `key`: its NetBird id (from status, which only we
         write), readiness and facts; cached per resourceVersion."""
-        obj = self._objects.get(key)
+        obj = self.get(key)
         if obj is None:
             return None
         cached = self._states.get(key)
